@@ -1,0 +1,222 @@
+/* kv-conn.c: one SQLite connection, configured the same way every time, with a cache of
+ * prepared statements.
+ *
+ * A KvConn is not thread-safe: its owner (the writer lock or one iterator) serialises
+ * use. Cached statements are keyed by the address of their static SQL text and must be
+ * reset by the caller when done, so that no read transaction outlives its statement. */
+#include "config.h"
+
+#include "kv-private.h"
+
+#define BUSY_TIMEOUT_MS 5000
+/* A WAL larger than this is truncated back to it after a checkpoint. */
+#define JOURNAL_SIZE_LIMIT "4194304"
+
+static gboolean
+configure (KvConn   *conn,
+           gboolean  read_only,
+           GError  **error)
+{
+  static const int db_config[][2] = {
+    { SQLITE_DBCONFIG_DEFENSIVE, 1 },
+    { SQLITE_DBCONFIG_DQS_DML, 0 },
+    { SQLITE_DBCONFIG_DQS_DDL, 0 },
+    { SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0 },
+    { SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0 },
+  };
+
+  sqlite3_extended_result_codes (conn->handle, 1);
+  for (gsize i = 0; i < G_N_ELEMENTS (db_config); i++)
+    sqlite3_db_config (conn->handle, db_config[i][0], db_config[i][1], NULL);
+  sqlite3_busy_timeout (conn->handle, BUSY_TIMEOUT_MS);
+
+  if (!kv_conn_exec (conn, "PRAGMA foreign_keys = ON", "configure", error) ||
+      !kv_conn_exec (conn, "PRAGMA temp_store = MEMORY", "configure", error))
+    return FALSE;
+  if (read_only)
+    return TRUE;
+  return kv_conn_exec (conn, "PRAGMA synchronous = NORMAL", "configure", error) &&
+         kv_conn_exec (conn, "PRAGMA journal_size_limit = " JOURNAL_SIZE_LIMIT,
+                       "configure", error);
+}
+
+static void
+finalize_statement (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+KvConn *
+kv_conn_open (const char *path,
+              gboolean    read_only,
+              GError    **error)
+{
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+              (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+  KvConn *conn = g_new0 (KvConn, 1);
+  int rc;
+
+  conn->path = path;
+  conn->statements = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                            finalize_statement);
+  rc = sqlite3_open_v2 (path, &conn->handle, flags, NULL);
+  if (rc != SQLITE_OK)
+    {
+      kv_set_sqlite_error (error, rc, conn->handle, path, "open");
+      kv_conn_close (conn);
+      return NULL;
+    }
+  if (!configure (conn, read_only, error))
+    {
+      kv_conn_close (conn);
+      return NULL;
+    }
+  return conn;
+}
+
+void
+kv_conn_close (KvConn *conn)
+{
+  if (conn == NULL)
+    return;
+  g_hash_table_destroy (conn->statements);
+  /* _v2 defers the close if a backup or blob handle still refers to it. */
+  sqlite3_close_v2 (conn->handle);
+  g_free (conn);
+}
+
+sqlite3_stmt *
+kv_conn_prepare (KvConn     *conn,
+                 const char *sql,
+                 GError    **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (conn->statements, sql);
+  int rc;
+
+  if (stmt != NULL)
+    return stmt;
+
+  rc = sqlite3_prepare_v3 (conn->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                           NULL);
+  if (rc != SQLITE_OK)
+    {
+      kv_set_sqlite_error (error, rc, conn->handle, conn->path, "prepare a query on");
+      return NULL;
+    }
+  g_hash_table_insert (conn->statements, (gpointer) sql, stmt);
+  return stmt;
+}
+
+/* Runs one statement, ignoring any rows it returns. */
+gboolean
+kv_conn_exec (KvConn     *conn,
+              const char *sql,
+              const char *operation,
+              GError    **error)
+{
+  g_auto (KvStatement) stmt = kv_conn_prepare (conn, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    ;
+  if (rc != SQLITE_DONE)
+    {
+      kv_set_sqlite_error (error, rc, conn->handle, conn->path, operation);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Runs a statement whose first row's first column is an integer. */
+gboolean
+kv_conn_query_int (KvConn     *conn,
+                   const char *sql,
+                   gint64     *out_value,
+                   GError    **error)
+{
+  g_auto (KvStatement) stmt = kv_conn_prepare (conn, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      kv_set_sqlite_error (error, rc == SQLITE_DONE ? SQLITE_ERROR : rc, conn->handle,
+                           conn->path, "read");
+      return FALSE;
+    }
+  *out_value = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+/* Makes every committed transaction durable. In WAL mode with synchronous=NORMAL,
+ * commits reach the WAL file unsynced; one sync of that file covers all of them (and,
+ * the first time, its directory entry). */
+gboolean
+kv_conn_sync_wal (KvConn  *conn,
+                  GError **error)
+{
+  sqlite3_file *wal = NULL;
+  int rc;
+
+  rc = sqlite3_file_control (conn->handle, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+  if (rc != SQLITE_OK || wal == NULL || wal->pMethods == NULL)
+    return TRUE; /* no WAL open: everything is already in the synced database file */
+
+  rc = wal->pMethods->xSync (wal, SQLITE_SYNC_NORMAL);
+  if (rc != SQLITE_OK)
+    {
+      kv_set_sqlite_error (error, rc, NULL, conn->path, "sync");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Binds a byte string as a BLOB, never as NULL: SQLite binds a NULL pointer as SQL NULL
+ * even when the length is zero, and keys must compare as BLOBs (memcmp order). */
+void
+kv_bind_bytes (sqlite3_stmt *stmt,
+               int           index,
+               const void   *data,
+               gsize         len)
+{
+  sqlite3_bind_blob64 (stmt, index, len > 0 ? data : "", len, SQLITE_STATIC);
+}
+
+/* Runs "PRAGMA quick_check" or "PRAGMA integrity_check" (@sql). Returns TRUE when the
+ * check ran; *problems is then NULL for a sound file, or the problems found, one per
+ * line. A file too damaged for the check to run fails with XUL_KV_ERROR_CORRUPT. */
+gboolean
+kv_conn_check (KvConn     *conn,
+               const char *sql,
+               char      **problems,
+               GError    **error)
+{
+  g_auto (KvStatement) stmt = kv_conn_prepare (conn, sql, error);
+  g_autoptr (GString) found = NULL;
+  int rc;
+
+  *problems = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *line = (const char *) sqlite3_column_text (stmt, 0);
+      if (line == NULL || g_str_equal (line, "ok"))
+        continue;
+      if (found == NULL)
+        found = g_string_new (line);
+      else
+        g_string_append_printf (found, "\n%s", line);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      kv_set_sqlite_error (error, rc, conn->handle, conn->path, "check");
+      return FALSE;
+    }
+  *problems = found != NULL ? g_string_free (g_steal_pointer (&found), FALSE) : NULL;
+  return TRUE;
+}

@@ -1,0 +1,187 @@
+/* kv-schema.c: recognising kvcore files and upgrading their schema step by step.
+ *
+ * A file is ours when PRAGMA application_id says so. PRAGMA user_version is the schema
+ * version; each step below upgrades by one version and all pending steps run in one
+ * transaction. A file newer than this library is refused and left untouched. */
+#include "config.h"
+
+#include "kv-private.h"
+
+/* Step N turns a version N-1 database into version N. Never edit a released step: add
+ * a new one. The last statement of each step records its version. */
+static const char *const upgrade_steps[] = {
+  [1] = "CREATE TABLE meta ("
+        "  key TEXT PRIMARY KEY NOT NULL,"
+        "  value TEXT NOT NULL"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE stores ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  name TEXT NOT NULL UNIQUE"
+        ");"
+        "CREATE TABLE data ("
+        "  store_id INTEGER NOT NULL REFERENCES stores (id) ON DELETE CASCADE,"
+        "  key BLOB NOT NULL CHECK (typeof (key) = 'blob' AND length (key) > 0),"
+        "  value BLOB NOT NULL CHECK (typeof (value) = 'blob'),"
+        "  PRIMARY KEY (store_id, key)"
+        ") WITHOUT ROWID;"
+        "PRAGMA application_id = 1263944527;" /* KV_APPLICATION_ID */
+        "PRAGMA user_version = 1;",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (upgrade_steps) == KV_SCHEMA_VERSION + 1);
+G_STATIC_ASSERT (KV_APPLICATION_ID == 1263944527);
+
+static gboolean
+run_step (KvConn  *conn,
+          int      version,
+          GError **error)
+{
+  char *message = NULL;
+  int rc = sqlite3_exec (conn->handle, upgrade_steps[version], NULL, NULL, &message);
+
+  if (rc != SQLITE_OK)
+    {
+      g_autofree char *operation = g_strdup_printf ("upgrade to schema %d", version);
+      sqlite3_free (message);
+      kv_set_sqlite_error (error, rc, conn->handle, conn->path, operation);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+record_library_version (KvConn  *conn,
+                        gboolean created,
+                        GError **error)
+{
+  static const char sql[] =
+    "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *timestamp = g_date_time_format_iso8601 (now);
+  g_auto (KvStatement) stmt = kv_conn_prepare (conn, sql, error);
+  int rc = SQLITE_DONE;
+
+  if (stmt == NULL)
+    return FALSE;
+  if (created)
+    {
+      sqlite3_bind_text (stmt, 1, KV_META_RESERVED_PREFIX "created-at", -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, timestamp, -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+    }
+  if (rc == SQLITE_DONE)
+    {
+      sqlite3_bind_text (stmt, 1, KV_META_RESERVED_PREFIX "library-version", -1,
+                         SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, XUL_VERSION_STRING, -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      kv_set_sqlite_error (error, rc, conn->handle, conn->path, "write meta records to");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+upgrade (KvConn  *conn,
+         int     *version,
+         GError **error)
+{
+  gint64 current;
+  int from;
+
+  if (!kv_conn_exec (conn, "BEGIN IMMEDIATE", "upgrade", error))
+    return FALSE;
+  /* Another process may have upgraded it while we waited for the lock. */
+  if (!kv_conn_query_int (conn, "PRAGMA user_version", &current, error))
+    goto fail;
+  from = (int) current;
+  for (int step = from + 1; step <= KV_SCHEMA_VERSION; step++)
+    if (!run_step (conn, step, error))
+      goto fail;
+  if (from < KV_SCHEMA_VERSION && !record_library_version (conn, from == 0, error))
+    goto fail;
+  if (!kv_conn_exec (conn, "COMMIT", "upgrade", error))
+    goto fail;
+  *version = KV_SCHEMA_VERSION;
+  return TRUE;
+
+fail:
+  kv_conn_exec (conn, "ROLLBACK", "roll back", NULL);
+  return FALSE;
+}
+
+static gboolean
+set_incompatible (GError    **error,
+                  const char *path,
+                  const char *reason)
+{
+  g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INCOMPATIBLE_VERSION,
+               "Cannot open “%s”: %s", path, reason);
+  return FALSE;
+}
+
+/* Reads the schema version of a kvcore file, refusing files that are not ours or that
+ * are newer than this library. Reading the header here is also what first reveals a
+ * file that is not a database at all (XUL_KV_ERROR_CORRUPT). */
+gboolean
+kv_schema_identify (KvConn  *conn,
+                    int     *out_version,
+                    GError **error)
+{
+  gint64 app_id, version, objects;
+
+  if (!kv_conn_query_int (conn, "PRAGMA application_id", &app_id, error) ||
+      !kv_conn_query_int (conn, "PRAGMA user_version", &version, error) ||
+      !kv_conn_query_int (conn, "SELECT count(*) FROM sqlite_schema", &objects, error))
+    return FALSE;
+
+  if (app_id != KV_APPLICATION_ID && (app_id != 0 || objects > 0))
+    return set_incompatible (error, conn->path, "it is not a kvcore database");
+  if (version > KV_SCHEMA_VERSION)
+    {
+      g_autofree char *reason = g_strdup_printf (
+        "it was written by a newer version (schema %" G_GINT64_FORMAT
+        "; this library knows up to %d)", version, KV_SCHEMA_VERSION);
+      return set_incompatible (error, conn->path, reason);
+    }
+  *out_version = (int) version;
+  return TRUE;
+}
+
+/* Checks that the file is a kvcore database this library can use, creating or upgrading
+ * its schema when writable. */
+gboolean
+kv_schema_prepare (KvConn  *conn,
+                   gboolean read_only,
+                   int     *out_version,
+                   GError **error)
+{
+  int version;
+
+  if (!kv_schema_identify (conn, &version, error))
+    return FALSE;
+  *out_version = version;
+  if (read_only)
+    {
+      g_autofree char *reason = NULL;
+      if (version == KV_SCHEMA_VERSION)
+        return TRUE;
+      reason = g_strdup_printf ("schema %d must be upgraded to %d, which a read-only "
+                                "open cannot do", version, KV_SCHEMA_VERSION);
+      return set_incompatible (error, conn->path, reason);
+    }
+  /* auto_vacuum only takes effect before the first table exists. */
+  if (version == 0 &&
+      !kv_conn_exec (conn, "PRAGMA auto_vacuum = INCREMENTAL", "initialise", error))
+    return FALSE;
+  if (!kv_conn_exec (conn, "PRAGMA journal_mode = WAL", "open", error))
+    return FALSE;
+  if (version == KV_SCHEMA_VERSION)
+    return TRUE;
+  return upgrade (conn, out_version, error);
+}

@@ -1,0 +1,87 @@
+/* test-util.c: helpers shared by every test executable. */
+#include "test-util.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+TuTmpdir *
+tu_tmpdir_new (void)
+{
+  g_autoptr (GError) error = NULL;
+  TuTmpdir *dir = g_new0 (TuTmpdir, 1);
+
+  dir->path = g_dir_make_tmp ("xulstore-test-XXXXXX", &error);
+  tu_assert_no_error (error);
+  return dir;
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          if (g_file_test (child, G_FILE_TEST_IS_DIR) &&
+              !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_dir_close (dir);
+    }
+  g_chmod (path, 0700);
+  g_rmdir (path);
+}
+
+void
+tu_tmpdir_free (TuTmpdir *dir)
+{
+  if (dir == NULL)
+    return;
+  remove_tree (dir->path);
+  g_free (dir->path);
+  g_free (dir);
+}
+
+char *
+tu_tmpdir_file (TuTmpdir   *dir,
+                const char *name)
+{
+  return g_build_filename (dir->path, name, NULL);
+}
+
+void
+tu_write_file (const char *path,
+               const void *data,
+               gsize       len)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, data, (gssize) len, &error);
+  tu_assert_no_error (error);
+}
+
+guint
+tu_file_mode (const char *path)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    fail_msg ("cannot stat %s: %s", path, g_strerror (errno));
+  return st.st_mode & 07777;
+}
+
+int
+tu_run_group (const char              *name,
+              const struct CMUnitTest *tests,
+              size_t                   n_tests)
+{
+  cmocka_set_message_output (CM_OUTPUT_TAP);
+  return _cmocka_run_group_tests (name, tests, n_tests, NULL, NULL);
+}
