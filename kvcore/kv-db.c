@@ -65,6 +65,14 @@ needs_check_at_open (const char *path)
   return g_stat (path, &st) != 0 || st.st_size < ALWAYS_CHECK_BELOW_BYTES;
 }
 
+static gboolean
+is_empty_file (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 && st.st_size == 0;
+}
+
 /* Opens the writer connection and validates the file. A damaged file is reported as
  * XUL_KV_ERROR_CORRUPT, which the caller may answer with recovery. */
 gboolean
@@ -113,7 +121,7 @@ xul_kv_db_initable_init (GInitable    *initable,
   XulKvDb *self = XUL_KV_DB (initable);
   gboolean read_only = (self->flags & XUL_KV_OPEN_READ_ONLY) != 0;
   g_autoptr (GError) local_error = NULL;
-  gboolean ok;
+  gboolean created, ok;
 
   if (self->path == NULL || self->path[0] == '\0')
     {
@@ -132,8 +140,9 @@ xul_kv_db_initable_init (GInitable    *initable,
     return FALSE;
 
   g_mutex_lock (&self->lock);
+  created = is_empty_file (self->path);
   ok = kv_db_connect (self, needs_check_at_open (self->path), &local_error) &&
-       kv_maintain_at_open (self, &local_error);
+       kv_maintain_at_open (self, created, &local_error);
   if (!ok && can_recover (self, local_error))
     {
       g_clear_error (&local_error);
@@ -203,14 +212,16 @@ xul_kv_db_close (XulKvDb *self,
   g_mutex_lock (&self->lock);
   if (!g_atomic_int_get (&self->closed))
     {
+      /* Closed first, so that no new reader opens meanwhile; idle readers close before
+       * the writer, so that the writer is SQLite's last connection and removes the
+       * -wal and -shm files: a -wal left behind means "not closed cleanly". */
+      g_atomic_int_set (&self->closed, TRUE);
       if (self->conn != NULL && !(self->flags & XUL_KV_OPEN_READ_ONLY))
         ok = kv_maintain_locked (self, TRUE, error);
+      kv_db_drop_idle_readers (self);
       kv_conn_close (g_steal_pointer (&self->conn));
-      g_atomic_int_set (&self->closed, TRUE);
     }
   g_mutex_unlock (&self->lock);
-
-  kv_db_drop_idle_readers (self);
   return ok;
 }
 

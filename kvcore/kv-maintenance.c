@@ -24,15 +24,30 @@ vacuum_if_worth_it (KvConn  *conn,
   return kv_conn_exec (conn, "PRAGMA incremental_vacuum", "vacuum", error);
 }
 
-/* At open: the cheap part only, so that start-up stays fast. */
+/* At open: the cheap part only, so that start-up stays fast. A backup is due only for a
+ * file that existed before (a new one has nothing to save yet). Only corruption found
+ * by the backup's check fails the open (it leads to recovery); any other backup
+ * failure keeps the previous backup and is logged. */
 gboolean
-kv_maintain_at_open (XulKvDb *db,
-                     GError **error)
+kv_maintain_at_open (XulKvDb  *db,
+                     gboolean  created,
+                     GError  **error)
 {
+  g_autoptr (GError) local_error = NULL;
+
   if (db->flags & XUL_KV_OPEN_READ_ONLY)
     return TRUE;
-  return kv_conn_exec (db->conn, "PRAGMA optimize", "optimize", error) &&
-         kv_backup_if_due (db, error);
+  /* Statistics are an optimisation: a busy database must not fail the open. */
+  kv_conn_exec (db->conn, "PRAGMA optimize", "optimize", NULL);
+  if (created || kv_backup_if_due (db, &local_error))
+    return TRUE;
+  if (g_error_matches (local_error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_warning ("Automatic backup skipped: %s", local_error->message);
+  return TRUE;
 }
 
 gboolean

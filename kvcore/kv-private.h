@@ -172,8 +172,9 @@ gboolean kv_recovery_restore_missing (XulKvDb *db,
                                       GError **error);
 
 /* kv-maintenance.c */
-gboolean kv_maintain_at_open (XulKvDb *db,
-                              GError **error);
+gboolean kv_maintain_at_open (XulKvDb  *db,
+                              gboolean  created,
+                              GError  **error);
 gboolean kv_maintain_locked (XulKvDb  *db,
                              gboolean  closing,
                              GError  **error);

@@ -131,8 +131,8 @@ kv_recovery_run (XulKvDb *db,
 {
   g_autofree char *quarantine = NULL;
 
-  kv_conn_close (g_steal_pointer (&db->conn));
   kv_db_drop_idle_readers (db);
+  kv_conn_close (g_steal_pointer (&db->conn));
 
   if (g_file_test (db->path, G_FILE_TEST_EXISTS))
     {
