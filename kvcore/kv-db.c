@@ -196,8 +196,8 @@ xul_kv_db_open (const char    *path,
  *
  * Runs maintenance (optimize, incremental vacuum, a backup when one is due, a WAL
  * checkpoint) and closes the database. Every later call fails with
- * %XUL_KV_ERROR_CLOSED. Closing twice is not an error. Iterators still alive go on
- * reading their snapshot until freed.
+ * %XUL_KV_ERROR_CLOSED, including xul_kv_iter_next() on iterators still alive; free
+ * them as usual. Closing twice is not an error.
  *
  * Returns: %TRUE on success; on error the database is closed all the same
  */
@@ -217,7 +217,7 @@ xul_kv_db_close (XulKvDb *self,
        * -wal and -shm files: a -wal left behind means "not closed cleanly". */
       g_atomic_int_set (&self->closed, TRUE);
       if (self->conn != NULL && !(self->flags & XUL_KV_OPEN_READ_ONLY))
-        ok = kv_maintain_locked (self, TRUE, error);
+        ok = kv_maintain_locked (self, error);
       kv_db_drop_idle_readers (self);
       kv_conn_close (g_steal_pointer (&self->conn));
     }

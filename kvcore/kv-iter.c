@@ -186,7 +186,7 @@ xul_kv_store_iter_prefix (XulKvStore *store,
  * Moves to the next key.
  *
  * Returns: %TRUE when positioned on a key; %FALSE at the end (with @error unset) or on
- *   error
+ *   error. Once it has returned %FALSE, later calls return %FALSE without an error.
  */
 gboolean
 xul_kv_iter_next (XulKvIter *self,

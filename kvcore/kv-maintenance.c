@@ -50,18 +50,17 @@ kv_maintain_at_open (XulKvDb  *db,
   return TRUE;
 }
 
+/* A passive checkpoint never waits: a live iterator's snapshot would otherwise hold it
+ * (and the writer lock with it) for the whole busy timeout. At close, SQLite's own
+ * checkpoint by the last connection finishes the job and removes the WAL. */
 gboolean
-kv_maintain_locked (XulKvDb  *db,
-                    gboolean  closing,
-                    GError  **error)
+kv_maintain_locked (XulKvDb *db,
+                    GError **error)
 {
   return kv_conn_exec (db->conn, "PRAGMA optimize", "optimize", error) &&
          vacuum_if_worth_it (db->conn, error) &&
          kv_backup_if_due (db, error) &&
-         kv_conn_exec (db->conn,
-                       closing ? "PRAGMA wal_checkpoint(TRUNCATE)"
-                               : "PRAGMA wal_checkpoint(PASSIVE)",
-                       "checkpoint", error);
+         kv_conn_exec (db->conn, "PRAGMA wal_checkpoint(PASSIVE)", "checkpoint", error);
 }
 
 /**
@@ -70,7 +69,8 @@ kv_maintain_locked (XulKvDb  *db,
  * @error: return location for a #GError
  *
  * Runs the maintenance that close runs: `PRAGMA optimize`, an incremental vacuum when
- * enough pages are free, a backup when one is due, and a passive WAL checkpoint.
+ * enough pages are free, a backup when one is due, and a passive WAL checkpoint (one
+ * that never waits for readers).
  *
  * Returns: %TRUE on success
  */
@@ -83,7 +83,7 @@ xul_kv_db_maintain (XulKvDb *self,
   g_return_val_if_fail (XUL_IS_KV_DB (self), FALSE);
   if (kv_db_lock (self, TRUE, error) == NULL)
     return FALSE;
-  ok = kv_maintain_locked (self, FALSE, error);
+  ok = kv_maintain_locked (self, error);
   kv_db_unlock (self);
   return ok;
 }

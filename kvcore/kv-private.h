@@ -175,8 +175,7 @@ gboolean kv_recovery_restore_missing (XulKvDb *db,
 gboolean kv_maintain_at_open (XulKvDb  *db,
                               gboolean  created,
                               GError  **error);
-gboolean kv_maintain_locked (XulKvDb  *db,
-                             gboolean  closing,
-                             GError  **error);
+gboolean kv_maintain_locked (XulKvDb *db,
+                             GError **error);
 
 G_END_DECLS
