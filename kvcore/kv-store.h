@@ -28,7 +28,7 @@ G_BEGIN_DECLS
  *
  * The longest key, in bytes. Keys are never empty.
  */
-#define XUL_KV_MAX_KEY 4096
+#define XUL_KV_MAX_KEY (16 * 1024)
 
 /**
  * XUL_KV_MAX_VALUE:

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 TuTmpdir *
@@ -75,6 +76,58 @@ tu_file_mode (const char *path)
   if (g_stat (path, &st) != 0)
     fail_msg ("cannot stat %s: %s", path, g_strerror (errno));
   return st.st_mode & 07777;
+}
+
+GBytes *
+tu_read_bytes (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  tu_assert_no_error (error);
+  return g_bytes_new_take (contents, len);
+}
+
+gboolean
+tu_file_exists (const char *path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+goffset
+tu_file_size (const char *path)
+{
+  GStatBuf st;
+
+  assert_int_equal (g_stat (path, &st), 0);
+  return st.st_size;
+}
+
+guint
+tu_count_entries_containing (const char *dir,
+                             const char *needle)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  assert_non_null (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (strstr (name, needle) != NULL)
+      n++;
+  return n;
+}
+
+void
+tu_assert_same_bytes (GBytes *expected,
+                      GBytes *actual)
+{
+  assert_non_null (expected);
+  assert_non_null (actual);
+  assert_int_equal (g_bytes_get_size (actual), g_bytes_get_size (expected));
+  assert_true (g_bytes_equal (expected, actual));
 }
 
 int

@@ -1,5 +1,5 @@
-/* test-util.h: helpers shared by every test executable: temporary directories, cmocka
- * assertions on GError, and small byte helpers. */
+/* test-util.h: helpers shared by every test executable: temporary directories and
+ * files, cmocka assertions on GError, and small byte helpers. */
 #pragma once
 
 #include <setjmp.h>
@@ -30,6 +30,21 @@ void tu_write_file (const char *path,
 
 /* The permission bits of @path. */
 guint tu_file_mode (const char *path);
+
+/* The whole contents of @path. */
+GBytes *tu_read_bytes (const char *path);
+
+gboolean tu_file_exists (const char *path);
+
+goffset tu_file_size (const char *path);
+
+/* How many names in @dir contain @needle. */
+guint tu_count_entries_containing (const char *dir,
+                                   const char *needle);
+
+/* Asserts equal contents; the sizes are compared first for a readable failure. */
+void tu_assert_same_bytes (GBytes *expected,
+                           GBytes *actual);
 
 /* Runs the group with TAP output, the protocol meson reads. */
 int tu_run_group (const char              *name,

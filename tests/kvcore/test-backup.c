@@ -2,12 +2,10 @@
  * durability. */
 #include "config.h" /* _GNU_SOURCE, for utimensat() */
 
-#include "test-util.h"
-#include "kvcore.h"
+#include "kv-test.h"
 #include "kv-private.h"
 
 #include <fcntl.h>
-#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -15,220 +13,15 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static XulKvDb *
-open_db (const char    *path,
-         XulKvOpenFlags flags,
-         gint64         backup_interval,
-         GError       **error)
-{
-  return g_initable_new (XUL_TYPE_KV_DB, NULL, error, "path", path, "flags", flags,
-                         "backup-interval", backup_interval, NULL);
-}
-
-static XulKvDb *
-open_db_ok (const char    *path,
-            XulKvOpenFlags flags,
-            gint64         backup_interval)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvDb *db = open_db (path, flags, backup_interval, &error);
-
-  tu_assert_no_error (error);
-  assert_non_null (db);
-  return db;
-}
-
-/* Writable, with automatic backups off, so that only explicit backups exist. */
-static XulKvDb *
-open_db_no_backups (const char *path)
-{
-  return open_db_ok (path, XUL_KV_OPEN_NONE, 0);
-}
-
-static void
-close_db (XulKvDb *db)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_kv_db_close (db, &error));
-  tu_assert_no_error (error);
-}
-
-static XulKvStore *
-open_store (XulKvDb    *db,
-            const char *name,
-            gboolean    create)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvStore *store =
-    xul_kv_db_open_store (db, name, create ? XUL_KV_STORE_CREATE : XUL_KV_STORE_NONE,
-                          &error);
-
-  tu_assert_no_error (error);
-  assert_non_null (store);
-  return store;
-}
-
-static void
-put_text (XulKvStore *store,
-          const char *key,
-          const char *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_kv_store_put (store, key, strlen (key), value, strlen (value), &error));
-  tu_assert_no_error (error);
-}
-
-static void
-assert_text (XulKvStore *store,
-             const char *key,
-             const char *expected)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) value = xul_kv_store_get (store, key, strlen (key), &error);
-  gsize len;
-  const char *data;
-
-  tu_assert_no_error (error);
-  assert_non_null (value);
-  data = g_bytes_get_data (value, &len);
-  assert_int_equal (len, strlen (expected));
-  assert_memory_equal (data, expected, len);
-}
-
-static void
-assert_no_key (XulKvStore *store,
-               const char *key)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) value = xul_kv_store_get (store, key, strlen (key), &error);
-
-  assert_null (value);
-  tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND);
-}
-
-/* Fills @store_name with @n_keys values of random bytes and lengths up to
- * @max_value_len, in one commit. */
-static void
-populate (XulKvDb    *db,
-          const char *store_name,
-          guint       n_keys,
-          gsize       max_value_len,
-          guint32     seed)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr (XulKvStore) store = open_store (db, store_name, TRUE);
-  g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
-  g_autofree guint8 *value = g_malloc (max_value_len + 1);
-
-  for (guint i = 0; i < n_keys; i++)
-    {
-      gsize len = (gsize) g_rand_int_range (rand, 0, (gint32) max_value_len + 1);
-      char key[32];
-
-      g_snprintf (key, sizeof key, "key-%06u", i);
-      for (gsize j = 0; j < len; j++)
-        value[j] = (guint8) g_rand_int_range (rand, 0, 256);
-      xul_kv_batch_put (batch, store, key, strlen (key), value, len);
-    }
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_NONE, &error));
-  tu_assert_no_error (error);
-}
-
-static void
-append_field (GByteArray *out,
-              guint8      tag,
-              const void *data,
-              gsize       len)
-{
-  guint32 len32 = (guint32) len;
-
-  g_byte_array_append (out, &tag, 1);
-  g_byte_array_append (out, (const guint8 *) &len32, sizeof len32);
-  g_byte_array_append (out, data, (guint) len);
-}
-
-/* Every store, key and value, in order: two databases hold the same data exactly when
- * their dumps are equal. */
-static GBytes *
-dump_db (XulKvDb *db)
-{
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) names = xul_kv_db_list_stores (db, &error);
-  GByteArray *out = g_byte_array_new ();
-
-  tu_assert_no_error (error);
-  assert_non_null (names);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      g_autoptr (XulKvStore) store = open_store (db, names[i], FALSE);
-      g_autoptr (XulKvIter) iter = NULL;
-
-      append_field (out, 'S', names[i], strlen (names[i]));
-      iter = xul_kv_store_iter_prefix (store, NULL, 0, &error);
-      tu_assert_no_error (error);
-      while (xul_kv_iter_next (iter, &error))
-        {
-          gsize key_len, value_len;
-          const guint8 *key = xul_kv_iter_get_key (iter, &key_len);
-          const guint8 *value = xul_kv_iter_get_value (iter, &value_len);
-
-          append_field (out, 'K', key, key_len);
-          append_field (out, 'V', value, value_len);
-        }
-      tu_assert_no_error (error);
-    }
-  return g_byte_array_free_to_bytes (out);
-}
-
 /* The dump of the database file at @path, opened read-only on its own. */
 static GBytes *
 dump_file (const char *path)
 {
-  g_autoptr (XulKvDb) db = open_db_ok (path, XUL_KV_OPEN_READ_ONLY, 0);
-  GBytes *dump = dump_db (db);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_READ_ONLY);
+  GBytes *dump = kt_dump_db (db);
 
-  close_db (db);
+  kt_close_db (db);
   return dump;
-}
-
-static void
-assert_same_bytes (GBytes *expected,
-                   GBytes *actual)
-{
-  assert_non_null (expected);
-  assert_non_null (actual);
-  assert_int_equal (g_bytes_get_size (actual), g_bytes_get_size (expected));
-  assert_true (g_bytes_equal (expected, actual));
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *contents = NULL;
-  gsize len = 0;
-
-  g_file_get_contents (path, &contents, &len, &error);
-  tu_assert_no_error (error);
-  return g_bytes_new_take (contents, len);
-}
-
-static gboolean
-exists (const char *path)
-{
-  return g_file_test (path, G_FILE_TEST_EXISTS);
-}
-
-static goffset
-file_size (const char *path)
-{
-  GStatBuf st;
-
-  assert_int_equal (g_stat (path, &st), 0);
-  return st.st_size;
 }
 
 /* Modification time in nanoseconds. */
@@ -264,34 +57,19 @@ is_recent (const char *path)
   return now_ns - mtime_ns (path) < G_GINT64_CONSTANT (5) * 60 * 1000000000;
 }
 
-static guint
-count_entries_containing (const char *dir,
-                          const char *needle)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  assert_non_null (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (strstr (name, needle) != NULL)
-      n++;
-  return n;
-}
-
 /* Whether the database file at @path has @key in @store_name. */
 static gboolean
 file_has_key (const char *path,
               const char *store_name,
               const char *key)
 {
-  g_autoptr (XulKvDb) db = open_db_ok (path, XUL_KV_OPEN_READ_ONLY, 0);
-  g_autoptr (XulKvStore) store = open_store (db, store_name, FALSE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_READ_ONLY);
+  g_autoptr (XulKvStore) store = kt_open_store (db, store_name, FALSE);
   g_autoptr (GError) error = NULL;
   gboolean found = xul_kv_store_has (store, key, strlen (key), &error);
 
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
   return found;
 }
 
@@ -305,7 +83,7 @@ test_backup_to_default_path_is_private_and_self_contained (void **state)
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *expected_bak = g_strconcat (path, ".bak", NULL);
   g_autofree char *copy = tu_tmpdir_file (elsewhere, "copy.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
   g_autofree char *bak = NULL;
   g_autoptr (GBytes) expected = NULL;
@@ -314,22 +92,22 @@ test_backup_to_default_path_is_private_and_self_contained (void **state)
   const guint8 *header;
 
   /* Not checkpointed: the data sits in the WAL, and the backup must include it. */
-  populate (db, "alpha", 200, 300, 1);
-  populate (db, "beta", 50, 20, 2);
-  expected = dump_db (db);
+  kt_populate (db, "alpha", 200, 0, 300, 1);
+  kt_populate (db, "beta", 50, 0, 20, 2);
+  expected = kt_dump_db (db);
 
   bak = xul_kv_db_get_backup_path (db);
   assert_string_equal (bak, expected_bak);
-  assert_false (exists (bak));
+  assert_false (tu_file_exists (bak));
   assert_true (xul_kv_db_backup (db, NULL, &error));
   tu_assert_no_error (error);
-  assert_true (exists (bak));
+  assert_true (tu_file_exists (bak));
   assert_int_equal (tu_file_mode (bak), 0600);
-  assert_int_equal (count_entries_containing (dir->path, ".tmp-"), 0);
+  assert_int_equal (tu_count_entries_containing (dir->path, ".tmp-"), 0);
 
   /* Bytes 18 and 19 of the header are 1 in rollback-journal mode, 2 in WAL mode: a
    * backup must not need a -wal beside it. */
-  bak_bytes = read_bytes (bak);
+  bak_bytes = tu_read_bytes (bak);
   assert_true (g_bytes_get_size (bak_bytes) > 100);
   header = g_bytes_get_data (bak_bytes, NULL);
   assert_int_equal (header[18], 1);
@@ -338,8 +116,8 @@ test_backup_to_default_path_is_private_and_self_contained (void **state)
   /* Alone in another directory, it opens and holds the same data. */
   tu_write_file (copy, g_bytes_get_data (bak_bytes, NULL), g_bytes_get_size (bak_bytes));
   actual = dump_file (copy);
-  assert_same_bytes (expected, actual);
-  close_db (db);
+  tu_assert_same_bytes (expected, actual);
+  kt_close_db (db);
 }
 
 static void
@@ -350,37 +128,37 @@ test_backup_to_explicit_path_writes_a_copy (void **state)
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *dest = tu_tmpdir_file (other, "explicit.backup");
   g_autofree char *bak = g_strconcat (path, ".bak", NULL);
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (XulKvStore) store = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) expected = NULL;
   g_autoptr (GBytes) actual = NULL;
   g_autoptr (GBytes) again = NULL;
 
-  populate (db, "s", 100, 100, 3);
-  expected = dump_db (db);
+  kt_populate (db, "s", 100, 0, 100, 3);
+  expected = kt_dump_db (db);
   assert_true (xul_kv_db_backup (db, dest, &error));
   tu_assert_no_error (error);
-  assert_true (exists (dest));
+  assert_true (tu_file_exists (dest));
   assert_int_equal (tu_file_mode (dest), 0600);
   /* Only the asked-for file is written. */
-  assert_false (exists (bak));
-  assert_int_equal (count_entries_containing (other->path, ".tmp-"), 0);
-  assert_int_equal (count_entries_containing (dir->path, ".tmp-"), 0);
+  assert_false (tu_file_exists (bak));
+  assert_int_equal (tu_count_entries_containing (other->path, ".tmp-"), 0);
+  assert_int_equal (tu_count_entries_containing (dir->path, ".tmp-"), 0);
   actual = dump_file (dest);
-  assert_same_bytes (expected, actual);
+  tu_assert_same_bytes (expected, actual);
 
   /* A second backup replaces the first. */
-  store = open_store (db, "s", FALSE);
-  put_text (store, "extra", "value");
+  store = kt_open_store (db, "s", FALSE);
+  kt_put (store, "extra", "value");
   g_clear_pointer (&expected, g_bytes_unref);
-  expected = dump_db (db);
+  expected = kt_dump_db (db);
   assert_true (xul_kv_db_backup (db, dest, &error));
   tu_assert_no_error (error);
   again = dump_file (dest);
-  assert_same_bytes (expected, again);
-  assert_int_equal (count_entries_containing (other->path, ".tmp-"), 0);
-  close_db (db);
+  tu_assert_same_bytes (expected, again);
+  assert_int_equal (tu_count_entries_containing (other->path, ".tmp-"), 0);
+  kt_close_db (db);
 }
 
 /* ---- restore ---------------------------------------------------------------------- */
@@ -391,7 +169,7 @@ test_restore_brings_back_backup_state_exactly (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *bak = NULL;
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (XulKvStore) kept = NULL;
   g_autoptr (XulKvStore) dropped = NULL;
   g_autoptr (XulKvStore) added = NULL;
@@ -403,41 +181,41 @@ test_restore_brings_back_backup_state_exactly (void **state)
   g_autoptr (GBytes) value = NULL;
   guint64 count = 0;
 
-  populate (db, "kept", 300, 200, 4);
-  populate (db, "dropped", 100, 50, 5);
-  kept = open_store (db, "kept", FALSE);
-  dropped = open_store (db, "dropped", FALSE);
+  kt_populate (db, "kept", 300, 0, 200, 4);
+  kt_populate (db, "dropped", 100, 0, 50, 5);
+  kept = kt_open_store (db, "kept", FALSE);
+  dropped = kt_open_store (db, "dropped", FALSE);
   assert_true (xul_kv_db_backup (db, NULL, &error));
   tu_assert_no_error (error);
   bak = xul_kv_db_get_backup_path (db);
-  expected = dump_db (db);
+  expected = kt_dump_db (db);
 
   /* Every kind of change after the backup. */
-  put_text (kept, "key-000000", "overwritten");
-  put_text (kept, "new-key", "new");
+  kt_put (kept, "key-000000", "overwritten");
+  kt_put (kept, "new-key", "new");
   assert_true (xul_kv_store_delete (kept, "key-000001", 10, &error));
   tu_assert_no_error (error);
   assert_true (xul_kv_db_drop_store (db, "dropped", &error));
   tu_assert_no_error (error);
-  added = open_store (db, "added", TRUE);
-  put_text (added, "a", "b");
-  modified = dump_db (db);
+  added = kt_open_store (db, "added", TRUE);
+  kt_put (added, "a", "b");
+  modified = kt_dump_db (db);
   assert_false (g_bytes_equal (expected, modified));
 
   assert_true (xul_kv_db_restore (db, bak, &error));
   tu_assert_no_error (error);
-  restored = dump_db (db);
-  assert_same_bytes (expected, restored);
+  restored = kt_dump_db (db);
+  tu_assert_same_bytes (expected, restored);
 
   /* Handles opened before the restore follow their names. */
-  assert_no_key (kept, "new-key");
+  kt_assert_value (kept, "new-key", NULL);
   assert_true (xul_kv_store_has (kept, "key-000001", 10, &error));
   tu_assert_no_error (error);
   assert_true (xul_kv_store_count (dropped, &count, &error));
   tu_assert_no_error (error);
   assert_int_equal (count, 100);
-  put_text (dropped, "back", "again");
-  assert_text (dropped, "back", "again");
+  kt_put (dropped, "back", "again");
+  kt_assert_value (dropped, "back", "again");
   /* The store made after the backup is gone with the rest. */
   value = xul_kv_store_get (added, "a", 1, &error);
   assert_null (value);
@@ -448,16 +226,16 @@ test_restore_brings_back_backup_state_exactly (void **state)
   /* The restore is on disk, not just in this connection. */
   assert_true (xul_kv_store_delete (dropped, "back", 4, &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
   g_clear_pointer (&kept, xul_kv_store_unref);
   g_clear_pointer (&dropped, xul_kv_store_unref);
   g_clear_pointer (&added, xul_kv_store_unref);
   g_clear_object (&db);
-  db = open_db_no_backups (path);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_NONE);
-  reopened = dump_db (db);
-  assert_same_bytes (expected, reopened);
-  close_db (db);
+  reopened = kt_dump_db (db);
+  tu_assert_same_bytes (expected, reopened);
+  kt_close_db (db);
 }
 
 static void
@@ -466,7 +244,7 @@ test_restore_refuses_garbage_and_leaves_database_unchanged (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *garbage_path = tu_tmpdir_file (dir, "garbage.bak");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GRand) rand = g_rand_new_with_seed (99);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) before = NULL;
@@ -476,8 +254,8 @@ test_restore_refuses_garbage_and_leaves_database_unchanged (void **state)
   for (gsize i = 0; i < sizeof garbage; i++)
     garbage[i] = (guint8) g_rand_int_range (rand, 0, 256);
   tu_write_file (garbage_path, garbage, sizeof garbage);
-  populate (db, "s", 100, 100, 6);
-  before = dump_db (db);
+  kt_populate (db, "s", 100, 0, 100, 6);
+  before = kt_dump_db (db);
 
   assert_false (xul_kv_db_restore (db, garbage_path, &error));
   assert_non_null (error);
@@ -488,11 +266,11 @@ test_restore_refuses_garbage_and_leaves_database_unchanged (void **state)
               g_quark_to_string (error->domain), error->code, error->message);
   g_clear_error (&error);
 
-  after = dump_db (db);
-  assert_same_bytes (before, after);
+  after = kt_dump_db (db);
+  tu_assert_same_bytes (before, after);
   assert_true (xul_kv_db_check_integrity (db, &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
 }
 
 static void
@@ -501,22 +279,22 @@ test_restore_refuses_missing_file_and_leaves_database_unchanged (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *missing = tu_tmpdir_file (dir, "missing.bak");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) before = NULL;
   g_autoptr (GBytes) after = NULL;
 
-  populate (db, "s", 100, 100, 7);
-  before = dump_db (db);
+  kt_populate (db, "s", 100, 0, 100, 7);
+  before = kt_dump_db (db);
 
   assert_false (xul_kv_db_restore (db, missing, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND);
   /* Nothing is created in its place. */
-  assert_false (exists (missing));
+  assert_false (tu_file_exists (missing));
 
-  after = dump_db (db);
-  assert_same_bytes (before, after);
-  close_db (db);
+  after = kt_dump_db (db);
+  tu_assert_same_bytes (before, after);
+  kt_close_db (db);
 }
 
 static void
@@ -525,7 +303,7 @@ test_restore_refuses_foreign_database (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *foreign = tu_tmpdir_file (dir, "foreign.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) before = NULL;
   g_autoptr (GBytes) after = NULL;
@@ -537,14 +315,14 @@ test_restore_refuses_foreign_database (void **state)
                                   NULL, NULL, NULL),
                     SQLITE_OK);
   assert_int_equal (sqlite3_close (handle), SQLITE_OK);
-  populate (db, "s", 20, 20, 8);
-  before = dump_db (db);
+  kt_populate (db, "s", 20, 0, 20, 8);
+  before = kt_dump_db (db);
 
   assert_false (xul_kv_db_restore (db, foreign, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INCOMPATIBLE_VERSION);
-  after = dump_db (db);
-  assert_same_bytes (before, after);
-  close_db (db);
+  after = kt_dump_db (db);
+  tu_assert_same_bytes (before, after);
+  kt_close_db (db);
 }
 
 /* ---- automatic backups ------------------------------------------------------------ */
@@ -555,25 +333,25 @@ test_writable_open_with_default_settings_writes_a_backup (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *bak = g_strconcat (path, ".bak", NULL);
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
 
-  put_text (store, "k", "v");
-  close_db (db);
+  kt_put (store, "k", "v");
+  kt_close_db (db);
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
-  assert_false (exists (bak));
+  assert_false (tu_file_exists (bak));
 
   /* An existing database without a backup gets one as soon as it is opened. */
   db = xul_kv_db_open (path, XUL_KV_OPEN_NONE, &error);
   tu_assert_no_error (error);
   assert_non_null (db);
-  assert_true (exists (bak));
+  assert_true (tu_file_exists (bak));
   assert_int_equal (tu_file_mode (bak), 0600);
   assert_true (file_has_key (bak, "s", "k"));
-  assert_int_equal (count_entries_containing (dir->path, ".tmp-"), 0);
-  close_db (db);
+  assert_int_equal (tu_count_entries_containing (dir->path, ".tmp-"), 0);
+  kt_close_db (db);
 }
 
 static void
@@ -588,10 +366,10 @@ test_new_database_with_default_settings_is_backed_up_by_close (void **state)
 
   tu_assert_no_error (error);
   assert_non_null (db);
-  store = open_store (db, "s", TRUE);
-  put_text (store, "k", "v");
-  close_db (db);
-  assert_true (exists (bak));
+  store = kt_open_store (db, "s", TRUE);
+  kt_put (store, "k", "v");
+  kt_close_db (db);
+  assert_true (tu_file_exists (bak));
   assert_int_equal (tu_file_mode (bak), 0600);
   assert_true (file_has_key (bak, "s", "k"));
 }
@@ -602,28 +380,28 @@ test_recent_backup_is_not_rewritten_within_interval (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *bak = g_strconcat (path, ".bak", NULL);
-  g_autoptr (XulKvDb) db = open_db_ok (path, XUL_KV_OPEN_NONE, HOUR_SECONDS);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db_with_interval (path, XUL_KV_OPEN_NONE, HOUR_SECONDS);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GBytes) first = NULL;
   g_autoptr (GBytes) later = NULL;
   gint64 first_mtime;
 
-  put_text (store, "before", "1");
-  close_db (db);
+  kt_put (store, "before", "1");
+  kt_close_db (db);
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
-  assert_true (exists (bak));
-  first = read_bytes (bak);
+  assert_true (tu_file_exists (bak));
+  first = tu_read_bytes (bak);
   first_mtime = mtime_ns (bak);
 
   /* Well within the hour: neither this open nor this close backs up again. */
-  db = open_db_ok (path, XUL_KV_OPEN_NONE, HOUR_SECONDS);
-  store = open_store (db, "s", FALSE);
-  put_text (store, "after", "2");
-  close_db (db);
+  db = kt_open_db_with_interval (path, XUL_KV_OPEN_NONE, HOUR_SECONDS);
+  store = kt_open_store (db, "s", FALSE);
+  kt_put (store, "after", "2");
+  kt_close_db (db);
 
-  later = read_bytes (bak);
-  assert_same_bytes (first, later);
+  later = tu_read_bytes (bak);
+  tu_assert_same_bytes (first, later);
   assert_true (mtime_ns (bak) == first_mtime);
   assert_true (file_has_key (bak, "s", "before"));
   assert_false (file_has_key (bak, "s", "after"));
@@ -635,42 +413,42 @@ test_stale_backup_is_rewritten_at_open_and_close (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *bak = g_strconcat (path, ".bak", NULL);
-  g_autoptr (XulKvDb) db = open_db_ok (path, XUL_KV_OPEN_NONE, HOUR_SECONDS);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db_with_interval (path, XUL_KV_OPEN_NONE, HOUR_SECONDS);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
 
-  put_text (store, "first", "1");
-  close_db (db);
+  kt_put (store, "first", "1");
+  kt_close_db (db);
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
-  assert_true (exists (bak));
+  assert_true (tu_file_exists (bak));
 
   /* Another write made without automatic backups, so the backup lacks it. */
   {
-    g_autoptr (XulKvDb) writer = open_db_no_backups (path);
-    g_autoptr (XulKvStore) s = open_store (writer, "s", FALSE);
+    g_autoptr (XulKvDb) writer = kt_open_db (path, XUL_KV_OPEN_NONE);
+    g_autoptr (XulKvStore) s = kt_open_store (writer, "s", FALSE);
 
-    put_text (s, "second", "2");
-    close_db (writer);
+    kt_put (s, "second", "2");
+    kt_close_db (writer);
   }
   assert_false (file_has_key (bak, "s", "second"));
   /* Two hours old, with an interval of one: the open backs up again. */
   backdate (bak, 2 * HOUR_SECONDS);
   assert_false (is_recent (bak));
 
-  db = open_db_ok (path, XUL_KV_OPEN_NONE, HOUR_SECONDS);
+  db = kt_open_db_with_interval (path, XUL_KV_OPEN_NONE, HOUR_SECONDS);
   assert_true (is_recent (bak));
   assert_true (file_has_key (bak, "s", "second"));
   assert_int_equal (tu_file_mode (bak), 0600);
 
   /* Gone stale while open: the close backs up again. */
-  store = open_store (db, "s", FALSE);
-  put_text (store, "third", "3");
+  store = kt_open_store (db, "s", FALSE);
+  kt_put (store, "third", "3");
   backdate (bak, 2 * HOUR_SECONDS);
   assert_false (file_has_key (bak, "s", "third"));
-  close_db (db);
+  kt_close_db (db);
   assert_true (is_recent (bak));
   assert_true (file_has_key (bak, "s", "third"));
-  assert_int_equal (count_entries_containing (dir->path, ".tmp-"), 0);
+  assert_int_equal (tu_count_entries_containing (dir->path, ".tmp-"), 0);
 }
 
 static void
@@ -679,24 +457,24 @@ test_zero_backup_interval_writes_no_backup (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *bak = g_strconcat (path, ".bak", NULL);
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
 
-  put_text (store, "k", "v");
+  kt_put (store, "k", "v");
   assert_true (xul_kv_db_maintain (db, &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
-  assert_false (exists (bak));
+  assert_false (tu_file_exists (bak));
 
   /* Not at a reopen of an existing file either. */
-  db = open_db_no_backups (path);
-  assert_false (exists (bak));
-  close_db (db);
-  assert_false (exists (bak));
-  assert_int_equal (count_entries_containing (dir->path, ".bak"), 0);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  assert_false (tu_file_exists (bak));
+  kt_close_db (db);
+  assert_false (tu_file_exists (bak));
+  assert_int_equal (tu_count_entries_containing (dir->path, ".bak"), 0);
 }
 
 static void
@@ -705,12 +483,12 @@ test_read_only_open_never_writes_a_backup (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "data.db");
   g_autofree char *bak = g_strconcat (path, ".bak", NULL);
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
 
-  put_text (store, "k", "v");
-  close_db (db);
+  kt_put (store, "k", "v");
+  kt_close_db (db);
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
 
@@ -718,12 +496,12 @@ test_read_only_open_never_writes_a_backup (void **state)
   db = xul_kv_db_open (path, XUL_KV_OPEN_READ_ONLY, &error);
   tu_assert_no_error (error);
   assert_non_null (db);
-  assert_false (exists (bak));
-  store = open_store (db, "s", FALSE);
-  assert_text (store, "k", "v");
-  close_db (db);
-  assert_false (exists (bak));
-  assert_int_equal (count_entries_containing (dir->path, ".bak"), 0);
+  assert_false (tu_file_exists (bak));
+  store = kt_open_store (db, "s", FALSE);
+  kt_assert_value (store, "k", "v");
+  kt_close_db (db);
+  assert_false (tu_file_exists (bak));
+  assert_int_equal (tu_count_entries_containing (dir->path, ".bak"), 0);
 }
 
 /* ---- maintenance and durability --------------------------------------------------- */
@@ -733,65 +511,50 @@ test_maintain_shrinks_file_after_mass_delete (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "big.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (XulKvStore) store = NULL;
-  g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
-  g_autoptr (GRand) rand = g_rand_new_with_seed (10);
   g_autoptr (GError) error = NULL;
-  guint8 value[1024];
   goffset full_size, after_maintain, after_close;
   guint64 count = 0;
 
-  store = open_store (db, "big", TRUE);
-  for (guint i = 0; i < 5000; i++)
-    {
-      char key[32];
-
-      g_snprintf (key, sizeof key, "key-%06u", i);
-      for (gsize j = 0; j < sizeof value; j++)
-        value[j] = (guint8) g_rand_int_range (rand, 0, 256);
-      xul_kv_batch_put (batch, store, key, strlen (key), value, sizeof value);
-    }
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_NONE, &error));
-  tu_assert_no_error (error);
-  close_db (db);
-  g_clear_pointer (&store, xul_kv_store_unref);
+  kt_populate (db, "big", 5000, 1024, 1024, 10);
+  kt_close_db (db);
   g_clear_object (&db);
-  full_size = file_size (path);
+  full_size = tu_file_size (path);
   assert_true (full_size > 5000 * 1024);
 
-  db = open_db_no_backups (path);
-  store = open_store (db, "big", FALSE);
-  put_text (store, "survivor", "still here");
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  store = kt_open_store (db, "big", FALSE);
+  kt_put (store, "survivor", "still here");
   assert_true (xul_kv_store_delete (store, "survivor", 8, &error));
   tu_assert_no_error (error);
   assert_true (xul_kv_store_clear (store, &error));
   tu_assert_no_error (error);
-  put_text (store, "survivor", "still here");
+  kt_put (store, "survivor", "still here");
   /* Deleting frees pages inside the file; only maintenance gives them back. */
-  assert_int_equal (file_size (path), full_size);
+  assert_int_equal (tu_file_size (path), full_size);
 
   assert_true (xul_kv_db_maintain (db, &error));
   tu_assert_no_error (error);
   /* With nothing else reading, the checkpoint copies the vacuumed file in full. */
-  after_maintain = file_size (path);
+  after_maintain = tu_file_size (path);
   assert_true (after_maintain < full_size / 10);
-  close_db (db);
-  after_close = file_size (path);
+  kt_close_db (db);
+  after_close = tu_file_size (path);
   assert_true (after_close < full_size / 10);
 
   /* What was kept is intact. */
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
-  db = open_db_no_backups (path);
-  store = open_store (db, "big", FALSE);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  store = kt_open_store (db, "big", FALSE);
   assert_true (xul_kv_store_count (store, &count, &error));
   tu_assert_no_error (error);
   assert_int_equal (count, 1);
-  assert_text (store, "survivor", "still here");
+  kt_assert_value (store, "survivor", "still here");
   assert_true (xul_kv_db_check_integrity (db, &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
 }
 
 static void
@@ -799,35 +562,30 @@ test_sync_and_durable_commit_persist_data (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "durable.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
   g_autoptr (GError) error = NULL;
 
   /* Before any write there may be no WAL at all: sync is still fine. */
   assert_true (xul_kv_db_sync (db, &error));
   tu_assert_no_error (error);
-  put_text (store, "plain", "1");
+  kt_put (store, "plain", "1");
   assert_true (xul_kv_db_sync (db, &error));
   tu_assert_no_error (error);
   xul_kv_batch_put (batch, store, "durable", 7, "2", 1);
   xul_kv_batch_set_meta (batch, "app.durable", "yes");
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_DURABLE, &error));
-  tu_assert_no_error (error);
-  close_db (db);
+  kt_commit (db, batch, XUL_KV_COMMIT_DURABLE);
+  kt_close_db (db);
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
 
-  db = open_db_no_backups (path);
-  store = open_store (db, "s", FALSE);
-  assert_text (store, "plain", "1");
-  assert_text (store, "durable", "2");
-  {
-    g_autofree char *meta = xul_kv_db_get_meta (db, "app.durable", &error);
-    tu_assert_no_error (error);
-    assert_string_equal (meta, "yes");
-  }
-  close_db (db);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  store = kt_open_store (db, "s", FALSE);
+  kt_assert_value (store, "plain", "1");
+  kt_assert_value (store, "durable", "2");
+  kt_assert_meta (db, "app.durable", "yes");
+  kt_close_db (db);
 }
 
 static void
@@ -835,17 +593,17 @@ test_sync_of_read_only_database_is_refused (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "ro.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
 
-  close_db (db);
+  kt_close_db (db);
   g_clear_object (&db);
-  db = open_db_ok (path, XUL_KV_OPEN_READ_ONLY, 0);
+  db = kt_open_db (path, XUL_KV_OPEN_READ_ONLY);
   assert_false (xul_kv_db_sync (db, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_READ_ONLY);
   assert_false (xul_kv_db_maintain (db, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_READ_ONLY);
-  close_db (db);
+  kt_close_db (db);
 }
 
 int

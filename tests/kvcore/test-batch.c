@@ -1,7 +1,5 @@
 /* test-batch.c: atomic batches across stores: all or nothing, last write wins. */
-#include "test-util.h"
-
-#include "kvcore.h"
+#include "kv-test.h"
 
 typedef struct {
   TuTmpdir *dir;
@@ -9,32 +7,15 @@ typedef struct {
   XulKvStore *a, *b;
 } Fixture;
 
-static XulKvDb *
-open_db (const char    *path,
-         XulKvOpenFlags flags)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvDb *db = g_initable_new (XUL_TYPE_KV_DB, NULL, &error, "path", path, "flags",
-                                flags, "backup-interval", (gint64) 0, NULL);
-
-  tu_assert_no_error (error);
-  return db;
-}
-
 static int
 setup (void **state)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = NULL;
   Fixture *f = g_new0 (Fixture, 1);
 
   f->dir = tu_tmpdir_new ();
-  path = tu_tmpdir_file (f->dir, "kv.sqlite");
-  f->db = open_db (path, XUL_KV_OPEN_NONE);
-  f->a = xul_kv_db_open_store (f->db, "a", XUL_KV_STORE_CREATE, &error);
-  tu_assert_no_error (error);
-  f->b = xul_kv_db_open_store (f->db, "b", XUL_KV_STORE_CREATE, &error);
-  tu_assert_no_error (error);
+  f->db = kt_open_db_in (f->dir);
+  f->a = kt_open_store (f->db, "a", TRUE);
+  f->b = kt_open_store (f->db, "b", TRUE);
   *state = f;
   return 0;
 }
@@ -61,43 +42,6 @@ batch_put (XulKvBatch *batch,
   xul_kv_batch_put (batch, store, key, strlen (key), value, strlen (value));
 }
 
-/* The value under @key, or NULL when absent. */
-static char *
-lookup (XulKvStore *store,
-        const char *key)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) value = xul_kv_store_get (store, key, strlen (key), &error);
-
-  if (g_error_matches (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND))
-    return NULL;
-  tu_assert_no_error (error);
-  return g_strndup (g_bytes_get_data (value, NULL), g_bytes_get_size (value));
-}
-
-static void
-assert_lookup (XulKvStore *store,
-               const char *key,
-               const char *expected)
-{
-  g_autofree char *actual = lookup (store, key);
-
-  if (expected == NULL)
-    assert_null (actual);
-  else
-    assert_string_equal (actual, expected);
-}
-
-static void
-commit_ok (XulKvDb    *db,
-           XulKvBatch *batch)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_NONE, &error));
-  tu_assert_no_error (error);
-}
-
 static void
 test_batch_across_stores_commits_everything (void **state)
 {
@@ -108,10 +52,10 @@ test_batch_across_stores_commits_everything (void **state)
   batch_put (batch, f->b, "x", "2");
   batch_put (batch, f->a, "y", "3");
   assert_int_equal (xul_kv_batch_get_length (batch), 3);
-  commit_ok (f->db, batch);
-  assert_lookup (f->a, "x", "1");
-  assert_lookup (f->b, "x", "2");
-  assert_lookup (f->a, "y", "3");
+  kt_commit (f->db, batch, XUL_KV_COMMIT_NONE);
+  kt_assert_value (f->a, "x", "1");
+  kt_assert_value (f->b, "x", "2");
+  kt_assert_value (f->a, "y", "3");
 }
 
 static void
@@ -126,10 +70,10 @@ test_last_write_to_a_key_wins (void **state)
   xul_kv_batch_delete (batch, f->a, "gone", 4);
   xul_kv_batch_delete (batch, f->a, "back", 4);
   batch_put (batch, f->a, "back", "again");
-  commit_ok (f->db, batch);
-  assert_lookup (f->a, "k", "second");
-  assert_lookup (f->a, "gone", NULL);
-  assert_lookup (f->a, "back", "again");
+  kt_commit (f->db, batch, XUL_KV_COMMIT_NONE);
+  kt_assert_value (f->a, "k", "second");
+  kt_assert_value (f->a, "gone", NULL);
+  kt_assert_value (f->a, "back", "again");
 }
 
 static void
@@ -141,16 +85,16 @@ test_clear_in_a_batch_applies_in_order (void **state)
 
   batch_put (setup_batch, f->a, "old", "1");
   batch_put (setup_batch, f->b, "other", "2");
-  commit_ok (f->db, setup_batch);
+  kt_commit (f->db, setup_batch, XUL_KV_COMMIT_NONE);
 
   batch_put (batch, f->a, "before", "lost");
   xul_kv_batch_clear (batch, f->a);
   batch_put (batch, f->a, "after", "kept");
-  commit_ok (f->db, batch);
-  assert_lookup (f->a, "old", NULL);
-  assert_lookup (f->a, "before", NULL);
-  assert_lookup (f->a, "after", "kept");
-  assert_lookup (f->b, "other", "2");
+  kt_commit (f->db, batch, XUL_KV_COMMIT_NONE);
+  kt_assert_value (f->a, "old", NULL);
+  kt_assert_value (f->a, "before", NULL);
+  kt_assert_value (f->a, "after", "kept");
+  kt_assert_value (f->b, "other", "2");
 }
 
 static void
@@ -164,7 +108,7 @@ test_batch_failing_midway_changes_nothing (void **state)
     xul_kv_db_open_store (f->db, "doomed", XUL_KV_STORE_CREATE, &error);
 
   batch_put (setup_batch, f->a, "existing", "before");
-  commit_ok (f->db, setup_batch);
+  kt_commit (f->db, setup_batch, XUL_KV_COMMIT_NONE);
 
   /* Two operations apply, then the third reaches a store that is gone. */
   batch_put (batch, f->a, "existing", "after");
@@ -176,8 +120,8 @@ test_batch_failing_midway_changes_nothing (void **state)
 
   assert_false (xul_kv_db_commit (f->db, batch, XUL_KV_COMMIT_NONE, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NO_SUCH_STORE);
-  assert_lookup (f->a, "existing", "before");
-  assert_lookup (f->a, "new", NULL);
+  kt_assert_value (f->a, "existing", "before");
+  kt_assert_value (f->a, "new", NULL);
 }
 
 static void
@@ -205,7 +149,7 @@ test_invalid_operation_refuses_the_whole_batch (void **state)
   assert_false (xul_kv_db_commit (f->db, reserved_meta, XUL_KV_COMMIT_NONE, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
 
-  assert_lookup (f->a, "valid", NULL);
+  kt_assert_value (f->a, "valid", NULL);
 }
 
 static void
@@ -214,7 +158,7 @@ test_store_of_another_database_is_refused (void **state)
   Fixture *f = *state;
   g_autoptr (GError) error = NULL;
   g_autofree char *other_path = tu_tmpdir_file (f->dir, "other.sqlite");
-  g_autoptr (XulKvDb) other = open_db (other_path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvDb) other = kt_open_db (other_path, XUL_KV_OPEN_NONE);
   g_autoptr (XulKvStore) foreign =
     xul_kv_db_open_store (other, "a", XUL_KV_STORE_CREATE, &error);
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
@@ -223,8 +167,8 @@ test_store_of_another_database_is_refused (void **state)
   batch_put (batch, foreign, "theirs", "2");
   assert_false (xul_kv_db_commit (f->db, batch, XUL_KV_COMMIT_NONE, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
-  assert_lookup (f->a, "mine", NULL);
-  assert_lookup (foreign, "theirs", NULL);
+  kt_assert_value (f->a, "mine", NULL);
+  kt_assert_value (foreign, "theirs", NULL);
 }
 
 static void
@@ -234,14 +178,11 @@ test_meta_records_commit_with_the_data (void **state)
   g_autoptr (GError) error = NULL;
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
   g_autoptr (XulKvBatch) failing = xul_kv_batch_new ();
-  g_autofree char *value = NULL;
 
   batch_put (batch, f->a, "k", "v");
   xul_kv_batch_set_meta (batch, "app.migrated", "yes");
-  commit_ok (f->db, batch);
-  value = xul_kv_db_get_meta (f->db, "app.migrated", &error);
-  tu_assert_no_error (error);
-  assert_string_equal (value, "yes");
+  kt_commit (f->db, batch, XUL_KV_COMMIT_NONE);
+  kt_assert_meta (f->db, "app.migrated", "yes");
 
   /* Rolled back with the rest when a later operation fails. */
   xul_kv_batch_delete_meta (failing, "app.migrated");
@@ -249,12 +190,8 @@ test_meta_records_commit_with_the_data (void **state)
   xul_kv_batch_put (failing, f->a, "", 0, "bad", 3);
   assert_false (xul_kv_db_commit (f->db, failing, XUL_KV_COMMIT_NONE, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
-  g_free (value);
-  value = xul_kv_db_get_meta (f->db, "app.migrated", &error);
-  tu_assert_no_error (error);
-  assert_string_equal (value, "yes");
-  assert_null (xul_kv_db_get_meta (f->db, "app.other", &error));
-  tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND);
+  kt_assert_meta (f->db, "app.migrated", "yes");
+  kt_assert_meta (f->db, "app.other", NULL);
 }
 
 static void
@@ -266,13 +203,12 @@ test_empty_batch_and_recommit_are_fine (void **state)
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
   guint64 count = 0;
 
-  commit_ok (f->db, empty);
-  assert_true (xul_kv_db_commit (f->db, empty, XUL_KV_COMMIT_DURABLE, &error));
-  tu_assert_no_error (error);
+  kt_commit (f->db, empty, XUL_KV_COMMIT_NONE);
+  kt_commit (f->db, empty, XUL_KV_COMMIT_DURABLE);
 
   batch_put (batch, f->a, "k", "v");
-  commit_ok (f->db, batch);
-  commit_ok (f->db, batch);
+  kt_commit (f->db, batch, XUL_KV_COMMIT_NONE);
+  kt_commit (f->db, batch, XUL_KV_COMMIT_NONE);
   assert_true (xul_kv_store_count (f->a, &count, &error));
   assert_int_equal (count, 1);
 }
@@ -282,16 +218,14 @@ test_read_only_database_refuses_commits (void **state)
 {
   Fixture *f = *state;
   g_autoptr (GError) error = NULL;
-  g_autoptr (XulKvDb) reader = open_db (xul_kv_db_get_path (f->db), XUL_KV_OPEN_READ_ONLY);
-  g_autoptr (XulKvStore) store =
-    xul_kv_db_open_store (reader, "a", XUL_KV_STORE_NONE, &error);
+  g_autoptr (XulKvDb) reader = kt_open_db (xul_kv_db_get_path (f->db), XUL_KV_OPEN_READ_ONLY);
+  g_autoptr (XulKvStore) store = kt_open_store (reader, "a", FALSE);
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
 
-  tu_assert_no_error (error);
   batch_put (batch, store, "k", "v");
   assert_false (xul_kv_db_commit (reader, batch, XUL_KV_COMMIT_NONE, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_READ_ONLY);
-  assert_lookup (f->a, "k", NULL);
+  kt_assert_value (f->a, "k", NULL);
 }
 
 static void
@@ -307,11 +241,10 @@ test_large_batch_commits_as_one (void **state)
       g_autofree char *key = g_strdup_printf ("key-%05d", i);
       batch_put (batch, i % 2 ? f->a : f->b, key, key);
     }
-  assert_true (xul_kv_db_commit (f->db, batch, XUL_KV_COMMIT_DURABLE, &error));
-  tu_assert_no_error (error);
+  kt_commit (f->db, batch, XUL_KV_COMMIT_DURABLE);
   assert_true (xul_kv_store_count (f->a, &count, &error));
   assert_int_equal (count, 10000);
-  assert_lookup (f->b, "key-19998", "key-19998");
+  kt_assert_value (f->b, "key-19998", "key-19998");
 }
 
 int

@@ -1,10 +1,9 @@
 /* test-iter.c: ordered iteration over prefixes and ranges of a store, and the snapshot
  * each iterator reads. */
-#include "test-util.h"
+#include "kv-test.h"
 
 #include <string.h>
 
-#include "kvcore.h"
 #include "kv-private.h"
 
 /* A byte string written as a C literal, embedded and trailing NUL bytes included. */
@@ -14,64 +13,6 @@ typedef struct {
 } Key;
 
 #define KEY(s) { (s), sizeof (s) - 1 }
-
-/* One key-value pair, as the model holds it or as an iterator returned it. */
-typedef struct {
-  GBytes *key;
-  GBytes *value;
-} Row;
-
-static Row *
-row_new (const void *key,
-         gsize       key_len,
-         const void *value,
-         gsize       value_len)
-{
-  Row *row = g_new0 (Row, 1);
-
-  row->key = g_bytes_new (key, key_len);
-  row->value = g_bytes_new (value, value_len);
-  return row;
-}
-
-static void
-row_free (gpointer data)
-{
-  Row *row = data;
-
-  g_bytes_unref (row->key);
-  g_bytes_unref (row->value);
-  g_free (row);
-}
-
-/* Bytewise order, written out here rather than borrowed from the library or from
- * g_bytes_compare, so that the expectation is independent of what is tested. */
-static int
-compare_keys (const void *a,
-              gsize       a_len,
-              const void *b,
-              gsize       b_len)
-{
-  int c = memcmp (a, b, MIN (a_len, b_len));
-
-  if (c != 0)
-    return c;
-  return (a_len > b_len) - (a_len < b_len);
-}
-
-static int
-compare_rows (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
-{
-  const Row *ra = *(const Row *const *) a;
-  const Row *rb = *(const Row *const *) b;
-  gsize a_len, b_len;
-  const void *a_data = g_bytes_get_data (ra->key, &a_len);
-  const void *b_data = g_bytes_get_data (rb->key, &b_len);
-
-  return compare_keys (a_data, a_len, b_data, b_len);
-}
 
 static void
 append_escaped (GString *out,
@@ -98,7 +39,7 @@ format_rows (GPtrArray *rows)
 
   for (guint i = 0; i < rows->len; i++)
     {
-      Row *row = g_ptr_array_index (rows, i);
+      KtRow *row = g_ptr_array_index (rows, i);
       if (i > 0)
         g_string_append (out, ", ");
       append_escaped (out, row->key);
@@ -113,15 +54,7 @@ static void
 assert_rows_equal (GPtrArray *actual,
                    GPtrArray *expected)
 {
-  gboolean same = actual->len == expected->len;
-
-  for (guint i = 0; same && i < actual->len; i++)
-    {
-      Row *a = g_ptr_array_index (actual, i);
-      Row *e = g_ptr_array_index (expected, i);
-      same = g_bytes_equal (a->key, e->key) && g_bytes_equal (a->value, e->value);
-    }
-  if (!same)
+  if (!kt_rows_equal (actual, expected))
     {
       g_autofree char *a = format_rows (actual);
       g_autofree char *e = format_rows (expected);
@@ -135,88 +68,19 @@ assert_keys (GPtrArray *rows,
              const Key *keys,
              gsize      n_keys)
 {
-  g_autoptr (GPtrArray) expected = g_ptr_array_new_with_free_func (row_free);
-  g_autoptr (GPtrArray) actual = g_ptr_array_new_with_free_func (row_free);
+  g_autoptr (GPtrArray) expected = kt_rows_new ();
+  g_autoptr (GPtrArray) actual = kt_rows_new ();
 
   for (gsize i = 0; i < n_keys; i++)
-    g_ptr_array_add (expected, row_new (keys[i].data, keys[i].len, NULL, 0));
+    g_ptr_array_add (expected, kt_row_new (keys[i].data, keys[i].len, NULL, 0));
   for (guint i = 0; i < rows->len; i++)
     {
-      Row *row = g_ptr_array_index (rows, i);
+      KtRow *row = g_ptr_array_index (rows, i);
       gsize len;
       const void *data = g_bytes_get_data (row->key, &len);
-      g_ptr_array_add (actual, row_new (data, len, NULL, 0));
+      g_ptr_array_add (actual, kt_row_new (data, len, NULL, 0));
     }
   assert_rows_equal (actual, expected);
-}
-
-static GHashTable *
-model_new (void)
-{
-  return g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
-                                (GDestroyNotify) g_bytes_unref,
-                                (GDestroyNotify) g_bytes_unref);
-}
-
-/* The model's rows whose key starts with @prefix, in bytewise order. */
-static GPtrArray *
-model_rows (GHashTable   *model,
-            const guint8 *prefix,
-            gsize         prefix_len)
-{
-  GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
-  GHashTableIter it;
-  gpointer k, v;
-
-  g_hash_table_iter_init (&it, model);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    {
-      gsize key_len, value_len;
-      const guint8 *key = g_bytes_get_data (k, &key_len);
-      const guint8 *value = g_bytes_get_data (v, &value_len);
-      if (key_len >= prefix_len && (prefix_len == 0 || memcmp (key, prefix, prefix_len) == 0))
-        g_ptr_array_add (rows, row_new (key, key_len, value, value_len));
-    }
-  g_qsort_with_data (rows->pdata, (gint) rows->len, sizeof (gpointer), compare_rows, NULL);
-  return rows;
-}
-
-static XulKvDb *
-open_db (TuTmpdir *dir)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = tu_tmpdir_file (dir, "kv.sqlite");
-  XulKvDb *db = g_initable_new (XUL_TYPE_KV_DB, NULL, &error, "path", path,
-                                "backup-interval", (gint64) 0, NULL);
-
-  tu_assert_no_error (error);
-  assert_non_null (db);
-  return db;
-}
-
-static XulKvStore *
-create_store (XulKvDb    *db,
-              const char *name)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvStore *store = xul_kv_db_open_store (db, name, XUL_KV_STORE_CREATE, &error);
-
-  tu_assert_no_error (error);
-  assert_non_null (store);
-  return store;
-}
-
-static void
-put (XulKvStore *store,
-     const void *key,
-     gsize       key_len,
-     const void *value,
-     gsize       value_len)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_kv_store_put (store, key, key_len, value, value_len, &error));
-  tu_assert_no_error (error);
 }
 
 static void
@@ -239,7 +103,7 @@ model_put (GHashTable *model,
            const void *value,
            gsize       value_len)
 {
-  put (store, key, key_len, value, value_len);
+  kt_put_bytes (store, key, key_len, value, value_len);
   g_hash_table_replace (model, g_bytes_new (key, key_len), g_bytes_new (value, value_len));
 }
 
@@ -280,46 +144,11 @@ put_shuffled (XulKvStore *store,
     {
       const Key *key = &keys[order[i]];
       g_autofree char *value = g_strdup_printf ("v%" G_GSIZE_FORMAT, order[i]);
-      put (store, key->data, key->len, value, strlen (value));
+      kt_put_bytes (store, key->data, key->len, value, strlen (value));
       if (model != NULL)
         g_hash_table_replace (model, g_bytes_new (key->data, key->len),
                               g_bytes_new (value, strlen (value)));
     }
-}
-
-/* Reads the rest of @iter, then checks that the end is final. */
-static GPtrArray *
-collect (XulKvIter *iter)
-{
-  g_autoptr (GError) error = NULL;
-  GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
-
-  while (xul_kv_iter_next (iter, &error))
-    {
-      gsize key_len = 0, value_len = 0;
-      const guint8 *key = xul_kv_iter_get_key (iter, &key_len);
-      const guint8 *value = xul_kv_iter_get_value (iter, &value_len);
-      assert_non_null (key);
-      assert_non_null (value);
-      g_ptr_array_add (rows, row_new (key, key_len, value, value_len));
-    }
-  tu_assert_no_error (error);
-  assert_false (xul_kv_iter_next (iter, &error));
-  tu_assert_no_error (error);
-  return rows;
-}
-
-static GPtrArray *
-iterate_prefix (XulKvStore *store,
-                const void *prefix,
-                gsize       prefix_len)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (XulKvIter) iter = xul_kv_store_iter_prefix (store, prefix, prefix_len, &error);
-
-  tu_assert_no_error (error);
-  assert_non_null (iter);
-  return collect (iter);
 }
 
 static GPtrArray *
@@ -335,7 +164,7 @@ iterate_range (XulKvStore *store,
 
   tu_assert_no_error (error);
   assert_non_null (iter);
-  return collect (iter);
+  return kt_collect (iter);
 }
 
 /* Steps @iter once and returns the key it landed on. */
@@ -381,17 +210,17 @@ static void
 test_whole_store_iterates_in_unsigned_bytewise_order (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
+  g_autoptr (GHashTable) model = kt_model_new ();
   g_autoptr (GPtrArray) rows = NULL;
   g_autoptr (GPtrArray) expected = NULL;
 
   put_shuffled (store, ordered_keys, G_N_ELEMENTS (ordered_keys), 1, model);
 
-  rows = iterate_prefix (store, NULL, 0);
+  rows = kt_iterate_prefix (store, NULL, 0);
   assert_keys (rows, ordered_keys, G_N_ELEMENTS (ordered_keys));
-  expected = model_rows (model, NULL, 0);
+  expected = kt_model_rows (model, NULL, 0);
   assert_rows_equal (rows, expected);
 }
 
@@ -401,12 +230,11 @@ test_random_binary_keys_follow_memcmp_order_of_the_model (void **state)
   /* Bytes at the edges of every signedness and prefix mistake. */
   static const guint8 alphabet[] = { 0x00, 0x01, 'a', 0x7f, 0x80, 0xfe, 0xff };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
+  g_autoptr (GHashTable) model = kt_model_new ();
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
   g_autoptr (GRand) rand = g_rand_new_with_seed (42);
-  g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) all = NULL;
   g_autoptr (GPtrArray) all_expected = NULL;
   g_autoptr (GPtrArray) ranged = NULL;
@@ -423,11 +251,10 @@ test_random_binary_keys_follow_memcmp_order_of_the_model (void **state)
       xul_kv_batch_put (batch, store, key, key_len, value, value_len);
       g_hash_table_replace (model, g_bytes_new (key, key_len), g_bytes_new (value, value_len));
     }
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_NONE, &error));
-  tu_assert_no_error (error);
+  kt_commit (db, batch, XUL_KV_COMMIT_NONE);
 
-  all = iterate_prefix (store, NULL, 0);
-  all_expected = model_rows (model, NULL, 0);
+  all = kt_iterate_prefix (store, NULL, 0);
+  all_expected = kt_model_rows (model, NULL, 0);
   assert_rows_equal (all, all_expected);
   ranged = iterate_range (store, NULL, NULL);
   assert_rows_equal (ranged, all_expected);
@@ -436,13 +263,13 @@ test_random_binary_keys_follow_memcmp_order_of_the_model (void **state)
    * ending in 0xFF or made only of 0xFF. */
   for (guint i = 0; i < all_expected->len; i++)
     {
-      Row *row = g_ptr_array_index (all_expected, i);
+      KtRow *row = g_ptr_array_index (all_expected, i);
       gsize key_len;
       const guint8 *key = g_bytes_get_data (row->key, &key_len);
       for (gsize len = 1; len <= MIN (key_len, 3); len++)
         {
-          g_autoptr (GPtrArray) got = iterate_prefix (store, key, len);
-          g_autoptr (GPtrArray) want = model_rows (model, key, len);
+          g_autoptr (GPtrArray) got = kt_iterate_prefix (store, key, len);
+          g_autoptr (GPtrArray) want = kt_model_rows (model, key, len);
           assert_true (want->len > 0);
           assert_rows_equal (got, want);
         }
@@ -466,17 +293,17 @@ test_prefix_returns_only_its_keys_in_order (void **state)
   };
   static const Key under_app[] = { KEY ("app"), KEY ("apple"), KEY ("apply") };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) ap = NULL;
   g_autoptr (GPtrArray) app = NULL;
 
   put_shuffled (store, prefix_keys, G_N_ELEMENTS (prefix_keys), 2, NULL);
 
   /* "aq" is the successor bound of "ap": it must be excluded, "ao\xff" too. */
-  ap = iterate_prefix (store, "ap", 2);
+  ap = kt_iterate_prefix (store, "ap", 2);
   assert_keys (ap, under_ap, G_N_ELEMENTS (under_ap));
-  app = iterate_prefix (store, "app", 3);
+  app = kt_iterate_prefix (store, "app", 3);
   assert_keys (app, under_app, G_N_ELEMENTS (under_app));
 }
 
@@ -486,17 +313,17 @@ test_prefix_with_nul_bytes_is_not_cut_at_the_nul (void **state)
   static const Key under_a0[] = { KEY ("a\0"), KEY ("a\0\0"), KEY ("a\0b") };
   static const Key under_a00[] = { KEY ("a\0\0") };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) a0 = NULL;
   g_autoptr (GPtrArray) a00 = NULL;
 
   put_shuffled (store, prefix_keys, G_N_ELEMENTS (prefix_keys), 3, NULL);
 
   /* A prefix taken as a C string would be "a" and return every key. */
-  a0 = iterate_prefix (store, "a\0", 2);
+  a0 = kt_iterate_prefix (store, "a\0", 2);
   assert_keys (a0, under_a0, G_N_ELEMENTS (under_a0));
-  a00 = iterate_prefix (store, "a\0\0", 3);
+  a00 = kt_iterate_prefix (store, "a\0\0", 3);
   assert_keys (a00, under_a00, G_N_ELEMENTS (under_a00));
 }
 
@@ -517,17 +344,17 @@ test_prefix_ending_in_ff_stops_before_the_next_prefix (void **state)
     KEY ("\xfe\xff\xff"),
   };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) fe_ff = NULL;
   g_autoptr (GPtrArray) fe = NULL;
 
   put_shuffled (store, ff_keys, G_N_ELEMENTS (ff_keys), 4, NULL);
 
   /* The successor of fe ff is ff: nothing starting with 0xFF may leak in. */
-  fe_ff = iterate_prefix (store, "\xfe\xff", 2);
+  fe_ff = kt_iterate_prefix (store, "\xfe\xff", 2);
   assert_keys (fe_ff, under_fe_ff, G_N_ELEMENTS (under_fe_ff));
-  fe = iterate_prefix (store, "\xfe", 1);
+  fe = kt_iterate_prefix (store, "\xfe", 1);
   assert_keys (fe, under_fe, G_N_ELEMENTS (under_fe));
 }
 
@@ -543,8 +370,8 @@ test_prefix_of_ff_bytes_is_unbounded (void **state)
   };
   static const Key under_ff_ff_ff[] = { KEY ("\xff\xff\xff") };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) ff = NULL;
   g_autoptr (GPtrArray) ff_ff = NULL;
   g_autoptr (GPtrArray) ff_ff_ff = NULL;
@@ -553,11 +380,11 @@ test_prefix_of_ff_bytes_is_unbounded (void **state)
 
   /* No key is greater than every key starting with ff...: there is no end bound, and
    * the start bound alone must keep 0xFE keys out. */
-  ff = iterate_prefix (store, "\xff", 1);
+  ff = kt_iterate_prefix (store, "\xff", 1);
   assert_keys (ff, under_ff, G_N_ELEMENTS (under_ff));
-  ff_ff = iterate_prefix (store, "\xff\xff", 2);
+  ff_ff = kt_iterate_prefix (store, "\xff\xff", 2);
   assert_keys (ff_ff, under_ff_ff, G_N_ELEMENTS (under_ff_ff));
-  ff_ff_ff = iterate_prefix (store, "\xff\xff\xff", 3);
+  ff_ff_ff = kt_iterate_prefix (store, "\xff\xff\xff", 3);
   assert_keys (ff_ff_ff, under_ff_ff_ff, G_N_ELEMENTS (under_ff_ff_ff));
 }
 
@@ -565,20 +392,20 @@ static void
 test_absent_prefix_gives_an_empty_iteration (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) between = NULL;
   g_autoptr (GPtrArray) longer = NULL;
   g_autoptr (GPtrArray) after_all = NULL;
 
   put_shuffled (store, prefix_keys, G_N_ELEMENTS (prefix_keys), 6, NULL);
 
-  between = iterate_prefix (store, "ar", 2);
+  between = kt_iterate_prefix (store, "ar", 2);
   assert_int_equal (between->len, 0);
   /* Longer than any key that shares its start. */
-  longer = iterate_prefix (store, "apples", 6);
+  longer = kt_iterate_prefix (store, "apples", 6);
   assert_int_equal (longer->len, 0);
-  after_all = iterate_prefix (store, "\xff", 1);
+  after_all = kt_iterate_prefix (store, "\xff", 1);
   assert_int_equal (after_all->len, 0);
 }
 
@@ -599,8 +426,8 @@ test_range_includes_from_and_excludes_to (void **state)
   static const Key b0_to_bb[] = { KEY ("b\0") };
   static const Key ba_to_dd[] = { KEY ("bb"), KEY ("c"), KEY ("d") };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) rows1 = NULL;
   g_autoptr (GPtrArray) rows2 = NULL;
   g_autoptr (GPtrArray) rows3 = NULL;
@@ -622,8 +449,8 @@ test_range_without_from_starts_at_the_first_key (void **state)
   static const Key to_c = KEY ("c");
   static const Key before_c[] = { KEY ("a"), KEY ("b"), KEY ("b\0"), KEY ("bb") };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) rows = NULL;
 
   put_shuffled (store, range_keys, G_N_ELEMENTS (range_keys), 8, NULL);
@@ -638,8 +465,8 @@ test_range_without_to_runs_to_the_last_key (void **state)
   static const Key from_c = KEY ("c");
   static const Key from_c_on[] = { KEY ("c"), KEY ("d"), KEY ("e"), KEY ("\xff") };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) rows = NULL;
 
   put_shuffled (store, range_keys, G_N_ELEMENTS (range_keys), 9, NULL);
@@ -652,20 +479,20 @@ static void
 test_range_without_bounds_is_the_whole_store (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
-  g_autoptr (XulKvStore) other = create_store (db, "t");
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
+  g_autoptr (XulKvStore) other = kt_open_store (db, "t", TRUE);
+  g_autoptr (GHashTable) model = kt_model_new ();
   g_autoptr (GPtrArray) rows = NULL;
   g_autoptr (GPtrArray) expected = NULL;
 
   put_shuffled (store, range_keys, G_N_ELEMENTS (range_keys), 10, model);
   /* Another store's keys must not show up. */
-  put (other, "b", 1, "other", 5);
-  put (other, "zz", 2, "other", 5);
+  kt_put_bytes (other, "b", 1, "other", 5);
+  kt_put_bytes (other, "zz", 2, "other", 5);
 
   rows = iterate_range (store, NULL, NULL);
-  expected = model_rows (model, NULL, 0);
+  expected = kt_model_rows (model, NULL, 0);
   assert_rows_equal (rows, expected);
 }
 
@@ -674,8 +501,8 @@ test_range_with_from_not_before_to_is_empty (void **state)
 {
   static const Key c = KEY ("c"), b = KEY ("b"), b0 = KEY ("b\0");
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GPtrArray) equal = NULL;
   g_autoptr (GPtrArray) reversed = NULL;
   g_autoptr (GPtrArray) reversed_by_prefix = NULL;
@@ -698,8 +525,8 @@ test_empty_and_binary_values_come_back_intact (void **state)
 {
   static const guint8 binary[] = { 0x00, 0x00, 'x', 0x00, 0xff, 0x80, 0x00 };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
   g_autoptr (XulKvIter) iter = NULL;
   g_autofree guint8 *large = g_malloc (100000);
@@ -708,10 +535,10 @@ test_empty_and_binary_values_come_back_intact (void **state)
 
   for (gsize i = 0; i < 100000; i++)
     large[i] = (guint8) (i * 7);
-  put (store, "a-empty-null", 12, NULL, 0);
-  put (store, "b-empty", 7, "", 0);
-  put (store, "c-binary", 8, binary, sizeof binary);
-  put (store, "d-large", 7, large, 100000);
+  kt_put_bytes (store, "a-empty-null", 12, NULL, 0);
+  kt_put_bytes (store, "b-empty", 7, "", 0);
+  kt_put_bytes (store, "c-binary", 8, binary, sizeof binary);
+  kt_put_bytes (store, "d-large", 7, large, 100000);
 
   iter = xul_kv_store_iter_prefix (store, NULL, 0, &error);
   tu_assert_no_error (error);
@@ -753,9 +580,9 @@ static void
 test_iterator_ignores_writes_made_by_its_own_thread (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
+  g_autoptr (GHashTable) model = kt_model_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (XulKvIter) before = NULL;
   g_autoptr (XulKvIter) middle = NULL;
@@ -767,7 +594,7 @@ test_iterator_ignores_writes_made_by_its_own_thread (void **state)
   g_autoptr (GPtrArray) after_rows = NULL;
 
   put_shuffled (store, snapshot_keys, G_N_ELEMENTS (snapshot_keys), 12, model);
-  before_expected = model_rows (model, NULL, 0);
+  before_expected = kt_model_rows (model, NULL, 0);
 
   before = xul_kv_store_iter_prefix (store, NULL, 0, &error);
   tu_assert_no_error (error);
@@ -781,7 +608,7 @@ test_iterator_ignores_writes_made_by_its_own_thread (void **state)
   model_put (model, store, "k3", 2, "changed", 7);
   model_delete (model, store, "k7", 2);
   model_delete (model, store, "k8", 2);
-  middle_expected = model_rows (model, NULL, 0);
+  middle_expected = kt_model_rows (model, NULL, 0);
 
   /* Opened after those writes, before the clear. */
   middle = xul_kv_store_iter_prefix (store, NULL, 0, &error);
@@ -789,42 +616,42 @@ test_iterator_ignores_writes_made_by_its_own_thread (void **state)
 
   assert_true (xul_kv_store_clear (store, &error));
   tu_assert_no_error (error);
-  put (store, "after-clear", 11, "x", 1);
+  kt_put_bytes (store, "after-clear", 11, "x", 1);
 
-  before_rest = collect (before);
+  before_rest = kt_collect (before);
   g_ptr_array_remove_index (before_expected, 0); /* k0, already consumed */
   assert_rows_equal (before_rest, before_expected);
 
-  middle_rows = collect (middle);
+  middle_rows = kt_collect (middle);
   assert_rows_equal (middle_rows, middle_expected);
 
   /* A fresh iterator sees the present. */
-  after_rows = iterate_prefix (store, NULL, 0);
+  after_rows = kt_iterate_prefix (store, NULL, 0);
   assert_int_equal (after_rows->len, 1);
-  assert_bytes (((Row *) g_ptr_array_index (after_rows, 0))->key, "after-clear", 11);
+  assert_bytes (((KtRow *) g_ptr_array_index (after_rows, 0))->key, "after-clear", 11);
 }
 
 static void
 test_iterator_keeps_reading_a_store_dropped_after_it_started (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
+  g_autoptr (GHashTable) model = kt_model_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (XulKvIter) iter = NULL;
   g_autoptr (GPtrArray) rows = NULL;
   g_autoptr (GPtrArray) expected = NULL;
 
   put_shuffled (store, snapshot_keys, G_N_ELEMENTS (snapshot_keys), 13, model);
-  expected = model_rows (model, NULL, 0);
+  expected = kt_model_rows (model, NULL, 0);
   iter = xul_kv_store_iter_prefix (store, NULL, 0, &error);
   tu_assert_no_error (error);
 
   assert_true (xul_kv_db_drop_store (db, "s", &error));
   tu_assert_no_error (error);
 
-  rows = collect (iter);
+  rows = kt_collect (iter);
   assert_rows_equal (rows, expected);
 }
 
@@ -863,20 +690,20 @@ static void
 test_iterator_ignores_writes_from_another_thread (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (XulKvStore) writer_store = NULL;
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (GHashTable) model = kt_model_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (XulKvIter) iter = NULL;
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (row_free);
+  g_autoptr (GPtrArray) rows = kt_rows_new ();
   g_autoptr (GPtrArray) expected = NULL;
   g_autoptr (GPtrArray) present = NULL;
   Writer w = { 0 };
   GThread *thread;
 
   put_shuffled (store, snapshot_keys, G_N_ELEMENTS (snapshot_keys), 14, model);
-  expected = model_rows (model, NULL, 0);
+  expected = kt_model_rows (model, NULL, 0);
   writer_store = xul_kv_db_open_store (db, "s", XUL_KV_STORE_NONE, &error);
   tu_assert_no_error (error);
   w.store = writer_store;
@@ -891,24 +718,20 @@ test_iterator_ignores_writes_from_another_thread (void **state)
    * step. */
   for (guint i = 0; i < 5; i++)
     {
-      gsize key_len, value_len;
-      const guint8 *key, *value;
       while (g_atomic_int_get (&w.writes_done) < (gint) ((i + 1) * 8))
         g_thread_yield ();
       assert_true (xul_kv_iter_next (iter, &error));
       tu_assert_no_error (error);
-      key = xul_kv_iter_get_key (iter, &key_len);
-      value = xul_kv_iter_get_value (iter, &value_len);
-      g_ptr_array_add (rows, row_new (key, key_len, value, value_len));
+      g_ptr_array_add (rows, kt_row_from_iter (iter));
     }
   g_thread_join (thread);
   if (w.failure != NULL)
     fail_msg ("writer failed: %s", w.failure);
-  g_ptr_array_extend_and_steal (rows, collect (iter));
+  g_ptr_array_extend_and_steal (rows, kt_collect (iter));
   assert_rows_equal (rows, expected);
 
   /* The writes did happen. */
-  present = iterate_prefix (store, NULL, 0);
+  present = kt_iterate_prefix (store, NULL, 0);
   assert_int_equal (present->len, 0);
 }
 
@@ -937,8 +760,8 @@ static void
 test_iterator_freed_early_releases_its_snapshot (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
   g_autoptr (GError) error = NULL;
   XulKvIter *iter;
@@ -950,8 +773,7 @@ test_iterator_freed_early_releases_its_snapshot (void **state)
       int len = g_snprintf (key, sizeof key, "k%05u", i);
       xul_kv_batch_put (batch, store, key, (gsize) len, key, (gsize) len);
     }
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_NONE, &error));
-  tu_assert_no_error (error);
+  kt_commit (db, batch, XUL_KV_COMMIT_NONE);
 
   iter = xul_kv_store_iter_prefix (store, NULL, 0, &error);
   tu_assert_no_error (error);
@@ -964,7 +786,7 @@ test_iterator_freed_early_releases_its_snapshot (void **state)
   xul_kv_iter_free (iter);
   assert_int_equal (count_idle_readers (db), 1);
 
-  put (store, "k20000", 6, "late", 4);
+  kt_put_bytes (store, "k20000", 6, "late", 4);
   assert_true (xul_kv_store_count (store, &count, &error));
   tu_assert_no_error (error);
   assert_int_equal (count, 20001);
@@ -974,7 +796,7 @@ test_iterator_freed_early_releases_its_snapshot (void **state)
     g_autoptr (GPtrArray) rows = NULL;
     tu_assert_no_error (error);
     assert_int_equal (count_idle_readers (db), 0);
-    rows = collect (again);
+    rows = kt_collect (again);
     assert_int_equal (rows->len, 1);
   }
   assert_int_equal (count_idle_readers (db), 1);
@@ -985,9 +807,9 @@ test_many_live_iterators_each_keep_their_own_snapshot (void **state)
 {
   enum { N = 20 };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
+  g_autoptr (GHashTable) model = kt_model_new ();
   g_autoptr (GError) error = NULL;
   XulKvIter *iters[N];
   GPtrArray *expected[N];
@@ -998,10 +820,10 @@ test_many_live_iterators_each_keep_their_own_snapshot (void **state)
     {
       g_autofree char *key = g_strdup_printf ("k%02u", i);
       g_autoptr (GBytes) first = NULL;
-      put (store, key, strlen (key), key, strlen (key));
+      kt_put_bytes (store, key, strlen (key), key, strlen (key));
       g_hash_table_replace (model, g_bytes_new (key, strlen (key)),
                             g_bytes_new (key, strlen (key)));
-      expected[i] = model_rows (model, NULL, 0);
+      expected[i] = kt_model_rows (model, NULL, 0);
       g_ptr_array_remove_index (expected[i], 0);
       iters[i] = xul_kv_store_iter_prefix (store, NULL, 0, &error);
       tu_assert_no_error (error);
@@ -1017,7 +839,7 @@ test_many_live_iterators_each_keep_their_own_snapshot (void **state)
   /* Read in the reverse order of opening, so the newest snapshot goes first. */
   for (guint i = N; i-- > 0;)
     {
-      g_autoptr (GPtrArray) rows = collect (iters[i]);
+      g_autoptr (GPtrArray) rows = kt_collect (iters[i]);
       assert_rows_equal (rows, expected[i]);
       xul_kv_iter_free (iters[i]);
       g_ptr_array_unref (expected[i]);
@@ -1032,13 +854,13 @@ static void
 test_iterating_a_dropped_store_fails_with_no_such_store (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
   g_autoptr (XulKvIter) by_prefix = NULL;
   g_autoptr (XulKvIter) by_range = NULL;
 
-  put (store, "k", 1, "v", 1);
+  kt_put_bytes (store, "k", 1, "v", 1);
   assert_true (xul_kv_db_drop_store (db, "s", &error));
   tu_assert_no_error (error);
 
@@ -1056,27 +878,27 @@ static void
 test_old_handle_of_a_recreated_store_iterates_the_new_store (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) old = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) old = kt_open_store (db, "s", TRUE);
   g_autoptr (XulKvStore) renewed = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) empty = NULL;
   g_autoptr (GPtrArray) rows = NULL;
 
-  put (old, "old", 3, "1", 1);
+  kt_put_bytes (old, "old", 3, "1", 1);
   assert_true (xul_kv_db_drop_store (db, "s", &error));
   tu_assert_no_error (error);
-  renewed = create_store (db, "s");
+  renewed = kt_open_store (db, "s", TRUE);
 
-  empty = iterate_prefix (old, NULL, 0);
+  empty = kt_iterate_prefix (old, NULL, 0);
   assert_int_equal (empty->len, 0);
 
-  put (renewed, "new", 3, "2", 1);
-  put (old, "via-old", 7, "3", 1);
-  rows = iterate_prefix (old, NULL, 0);
+  kt_put_bytes (renewed, "new", 3, "2", 1);
+  kt_put_bytes (old, "via-old", 7, "3", 1);
+  rows = kt_iterate_prefix (old, NULL, 0);
   assert_int_equal (rows->len, 2);
-  assert_bytes (((Row *) g_ptr_array_index (rows, 0))->key, "new", 3);
-  assert_bytes (((Row *) g_ptr_array_index (rows, 1))->key, "via-old", 7);
+  assert_bytes (((KtRow *) g_ptr_array_index (rows, 0))->key, "new", 3);
+  assert_bytes (((KtRow *) g_ptr_array_index (rows, 1))->key, "via-old", 7);
 }
 
 /* -- closing and the end ----------------------------------------------------------- */
@@ -1085,8 +907,8 @@ static void
 test_next_after_close_fails_with_closed (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) first = NULL;
   XulKvIter *iter;
@@ -1096,8 +918,7 @@ test_next_after_close_fails_with_closed (void **state)
   tu_assert_no_error (error);
   first = next_key (iter);
 
-  assert_true (xul_kv_db_close (db, &error));
-  tu_assert_no_error (error);
+  kt_close_db (db);
 
   assert_false (xul_kv_iter_next (iter, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CLOSED);
@@ -1110,19 +931,18 @@ static void
 test_starting_an_iteration_after_close_fails_with_closed (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) warm = NULL;
   g_autoptr (XulKvIter) by_prefix = NULL;
   g_autoptr (XulKvIter) by_range = NULL;
 
-  put (store, "k", 1, "v", 1);
+  kt_put_bytes (store, "k", 1, "v", 1);
   /* Leaves an idle reader in the pool, which close must not hand out again. */
-  warm = iterate_prefix (store, NULL, 0);
+  warm = kt_iterate_prefix (store, NULL, 0);
 
-  assert_true (xul_kv_db_close (db, &error));
-  tu_assert_no_error (error);
+  kt_close_db (db);
 
   by_prefix = xul_kv_store_iter_prefix (store, "k", 1, &error);
   assert_null (by_prefix);
@@ -1136,21 +956,21 @@ static void
 test_next_after_the_end_keeps_returning_false (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (XulKvDb) db = open_db (dir);
-  g_autoptr (XulKvStore) store = create_store (db, "s");
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
   g_autoptr (XulKvIter) iter = NULL;
   g_autoptr (XulKvIter) empty = NULL;
 
-  put (store, "a", 1, "1", 1);
-  put (store, "b", 1, "2", 1);
+  kt_put_bytes (store, "a", 1, "1", 1);
+  kt_put_bytes (store, "b", 1, "2", 1);
   iter = xul_kv_store_iter_prefix (store, NULL, 0, &error);
   tu_assert_no_error (error);
   assert_true (xul_kv_iter_next (iter, &error));
   assert_true (xul_kv_iter_next (iter, &error));
   tu_assert_no_error (error);
   /* A write in between must not revive the ended iteration. */
-  put (store, "c", 1, "3", 1);
+  kt_put_bytes (store, "c", 1, "3", 1);
   for (guint i = 0; i < 3; i++)
     {
       assert_false (xul_kv_iter_next (iter, &error));

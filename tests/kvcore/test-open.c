@@ -2,8 +2,7 @@
  * files it must refuse, meta records, and recovery from a damaged file. */
 #include "config.h" /* _GNU_SOURCE, for truncate() and pwrite() */
 
-#include "test-util.h"
-#include "kvcore.h"
+#include "kv-test.h"
 #include "kv-private.h"
 
 #include <fcntl.h>
@@ -32,245 +31,10 @@ static const Damage all_damages[] = {
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static XulKvDb *
-open_db (const char    *path,
-         XulKvOpenFlags flags,
-         gint64         backup_interval,
-         GError       **error)
-{
-  return g_initable_new (XUL_TYPE_KV_DB, NULL, error, "path", path, "flags", flags,
-                         "backup-interval", backup_interval, NULL);
-}
-
-/* Opens writable with automatic backups off, so that only explicit backups exist. */
-static XulKvDb *
-open_db_no_backups (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvDb *db = open_db (path, XUL_KV_OPEN_NONE, 0, &error);
-
-  tu_assert_no_error (error);
-  assert_non_null (db);
-  return db;
-}
-
-static void
-close_db (XulKvDb *db)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_kv_db_close (db, &error));
-  tu_assert_no_error (error);
-}
-
-static XulKvStore *
-open_store (XulKvDb    *db,
-            const char *name,
-            gboolean    create)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvStore *store =
-    xul_kv_db_open_store (db, name, create ? XUL_KV_STORE_CREATE : XUL_KV_STORE_NONE,
-                          &error);
-
-  tu_assert_no_error (error);
-  assert_non_null (store);
-  return store;
-}
-
-static void
-put_text (XulKvStore *store,
-          const char *key,
-          const char *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_kv_store_put (store, key, strlen (key), value, strlen (value), &error));
-  tu_assert_no_error (error);
-}
-
-static void
-assert_text (XulKvStore *store,
-             const char *key,
-             const char *expected)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) value = xul_kv_store_get (store, key, strlen (key), &error);
-  gsize len;
-  const char *data;
-
-  tu_assert_no_error (error);
-  assert_non_null (value);
-  data = g_bytes_get_data (value, &len);
-  assert_int_equal (len, strlen (expected));
-  assert_memory_equal (data, expected, len);
-}
-
-static void
-assert_no_key (XulKvStore *store,
-               const char *key)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) value = xul_kv_store_get (store, key, strlen (key), &error);
-
-  assert_null (value);
-  tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND);
-}
-
-static void
-assert_meta (XulKvDb    *db,
-             const char *key,
-             const char *expected)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *value = xul_kv_db_get_meta (db, key, &error);
-
-  tu_assert_no_error (error);
-  assert_non_null (value);
-  assert_string_equal (value, expected);
-}
-
-static void
-assert_no_meta (XulKvDb    *db,
-                const char *key)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *value = xul_kv_db_get_meta (db, key, &error);
-
-  assert_null (value);
-  tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND);
-}
-
-/* Fills @store_name with @n_keys random values of @value_len bytes, in one commit. */
-static void
-populate (XulKvDb    *db,
-          const char *store_name,
-          guint       n_keys,
-          gsize       value_len,
-          guint32     seed)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr (XulKvStore) store = open_store (db, store_name, TRUE);
-  g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
-  g_autofree guint8 *value = g_malloc (value_len);
-
-  for (guint i = 0; i < n_keys; i++)
-    {
-      char key[32];
-
-      g_snprintf (key, sizeof key, "key-%06u", i);
-      for (gsize j = 0; j < value_len; j++)
-        value[j] = (guint8) g_rand_int_range (rand, 0, 256);
-      xul_kv_batch_put (batch, store, key, strlen (key), value, value_len);
-    }
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_NONE, &error));
-  tu_assert_no_error (error);
-}
-
-static void
-append_field (GByteArray *out,
-              guint8      tag,
-              const void *data,
-              gsize       len)
-{
-  guint32 len32 = (guint32) len;
-
-  g_byte_array_append (out, &tag, 1);
-  g_byte_array_append (out, (const guint8 *) &len32, sizeof len32);
-  g_byte_array_append (out, data, (guint) len);
-}
-
-/* Every store, key and value, in order: two databases hold the same data exactly when
- * their dumps are equal. Meta records are left out: recovery adds its own. */
-static GBytes *
-dump_db (XulKvDb *db)
-{
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) names = xul_kv_db_list_stores (db, &error);
-  GByteArray *out = g_byte_array_new ();
-
-  tu_assert_no_error (error);
-  assert_non_null (names);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      g_autoptr (XulKvStore) store = open_store (db, names[i], FALSE);
-      g_autoptr (XulKvIter) iter = NULL;
-
-      append_field (out, 'S', names[i], strlen (names[i]));
-      iter = xul_kv_store_iter_prefix (store, NULL, 0, &error);
-      tu_assert_no_error (error);
-      while (xul_kv_iter_next (iter, &error))
-        {
-          gsize key_len, value_len;
-          const guint8 *key = xul_kv_iter_get_key (iter, &key_len);
-          const guint8 *value = xul_kv_iter_get_value (iter, &value_len);
-
-          append_field (out, 'K', key, key_len);
-          append_field (out, 'V', value, value_len);
-        }
-      tu_assert_no_error (error);
-    }
-  return g_byte_array_free_to_bytes (out);
-}
-
-static void
-assert_same_bytes (GBytes *expected,
-                   GBytes *actual)
-{
-  assert_non_null (expected);
-  assert_non_null (actual);
-  assert_int_equal (g_bytes_get_size (actual), g_bytes_get_size (expected));
-  assert_true (g_bytes_equal (expected, actual));
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *contents = NULL;
-  gsize len = 0;
-
-  g_file_get_contents (path, &contents, &len, &error);
-  tu_assert_no_error (error);
-  return g_bytes_new_take (contents, len);
-}
-
-static gboolean
-exists (const char *path)
-{
-  return g_file_test (path, G_FILE_TEST_EXISTS);
-}
-
-static goffset
-file_size (const char *path)
-{
-  GStatBuf st;
-
-  assert_int_equal (g_stat (path, &st), 0);
-  return st.st_size;
-}
-
-/* Names in @dir that contain @needle. */
-static guint
-count_entries_containing (const char *dir,
-                          const char *needle)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  assert_non_null (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (strstr (name, needle) != NULL)
-      n++;
-  return n;
-}
-
 static guint
 count_entries (const char *dir)
 {
-  return count_entries_containing (dir, "");
+  return tu_count_entries_containing (dir, "");
 }
 
 /* The one entry of @dir whose name starts with @prefix, as a full path. */
@@ -386,26 +150,26 @@ make_populated_db (const char *path,
                    gboolean    with_backup,
                    GBytes    **out_backup_dump)
 {
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
 
-  populate (db, "many", MANY_KEYS, MANY_VALUE_LEN, 42);
-  populate (db, "few", 3, 10, 43);
+  kt_populate (db, "many", MANY_KEYS, MANY_VALUE_LEN, MANY_VALUE_LEN, 42);
+  kt_populate (db, "few", 3, 10, 10, 43);
   if (with_backup)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (XulKvStore) few = open_store (db, "few", FALSE);
+      g_autoptr (XulKvStore) few = kt_open_store (db, "few", FALSE);
 
       assert_true (xul_kv_db_backup (db, NULL, &error));
       tu_assert_no_error (error);
       if (out_backup_dump != NULL)
-        *out_backup_dump = dump_db (db);
+        *out_backup_dump = kt_dump_db (db);
       /* Written after the backup, so a restored database must not have it. */
-      put_text (few, "after-backup", "lost");
+      kt_put (few, "after-backup", "lost");
     }
-  close_db (db);
+  kt_close_db (db);
   /* The damage must hit the database itself: nothing is left in a WAL beside it. */
-  assert_true (!exists (wal) || file_size (wal) == 0);
+  assert_true (!tu_file_exists (wal) || tu_file_size (wal) == 0);
 }
 
 static void
@@ -468,21 +232,21 @@ test_open_creates_private_files_with_current_schema (void **state)
   g_autoptr (GDateTime) created = NULL;
   g_autofree char *journal_mode = NULL;
 
-  assert_false (exists (path));
+  assert_false (tu_file_exists (path));
   db = xul_kv_db_open (path, XUL_KV_OPEN_NONE, &error);
   tu_assert_no_error (error);
   assert_non_null (db);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_NONE);
   assert_null (xul_kv_db_get_quarantine_path (db));
 
-  assert_true (exists (path));
+  assert_true (tu_file_exists (path));
   assert_int_equal (tu_file_mode (path), 0600);
 
   /* A write goes to the WAL, so -wal and -shm exist now, and must be private too. */
-  store = open_store (db, "s", TRUE);
-  put_text (store, "k", "v");
-  assert_true (exists (wal));
-  assert_true (exists (shm));
+  store = kt_open_store (db, "s", TRUE);
+  kt_put (store, "k", "v");
+  assert_true (tu_file_exists (wal));
+  assert_true (tu_file_exists (shm));
   assert_int_equal (tu_file_mode (wal), 0600);
   assert_int_equal (tu_file_mode (shm), 0600);
 
@@ -492,11 +256,11 @@ test_open_creates_private_files_with_current_schema (void **state)
   assert_non_null (created_at);
   created = g_date_time_new_from_iso8601 (created_at, NULL);
   assert_non_null (created);
-  assert_meta (db, "kvcore.library-version", XUL_VERSION_STRING);
+  kt_assert_meta (db, "kvcore.library-version", XUL_VERSION_STRING);
 
-  close_db (db);
+  kt_close_db (db);
   /* With the default settings a backup is due at close, and it is private too. */
-  assert_true (exists (bak));
+  assert_true (tu_file_exists (bak));
   assert_int_equal (tu_file_mode (bak), 0600);
 
   /* What SQLite itself records in the file. */
@@ -513,24 +277,24 @@ test_reopen_keeps_data_and_creation_time (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "reopen.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (GError) error = NULL;
   g_autofree char *created_at = xul_kv_db_get_meta (db, "kvcore.created-at", &error);
 
   tu_assert_no_error (error);
-  put_text (store, "k", "v");
-  close_db (db);
+  kt_put (store, "k", "v");
+  kt_close_db (db);
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
 
-  db = open_db_no_backups (path);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_NONE);
-  store = open_store (db, "s", FALSE);
-  assert_text (store, "k", "v");
+  store = kt_open_store (db, "s", FALSE);
+  kt_assert_value (store, "k", "v");
   /* An existing file is not re-created. */
-  assert_meta (db, "kvcore.created-at", created_at);
-  close_db (db);
+  kt_assert_meta (db, "kvcore.created-at", created_at);
+  kt_close_db (db);
 }
 
 /* ---- read-only -------------------------------------------------------------------- */
@@ -554,9 +318,9 @@ test_read_only_open_reads_but_refuses_writes (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "ro.db");
   g_autoptr (GError) error = NULL;
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) s = open_store (db, "s", TRUE);
-  g_autoptr (XulKvStore) t = open_store (db, "t", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) s = kt_open_store (db, "s", TRUE);
+  g_autoptr (XulKvStore) t = kt_open_store (db, "t", TRUE);
   g_autoptr (XulKvStore) existing = NULL;
   g_autoptr (XulKvStore) created = NULL;
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
@@ -564,15 +328,15 @@ test_read_only_open_reads_but_refuses_writes (void **state)
   g_autoptr (GBytes) after = NULL;
   g_auto (GStrv) names = NULL;
 
-  put_text (s, "k", "v");
-  put_text (t, "x", "y");
+  kt_put (s, "k", "v");
+  kt_put (t, "x", "y");
   assert_true (xul_kv_db_set_meta (db, "app.note", "hello", &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
   g_clear_pointer (&s, xul_kv_store_unref);
   g_clear_pointer (&t, xul_kv_store_unref);
   g_clear_object (&db);
-  before = read_bytes (path);
+  before = tu_read_bytes (path);
 
   db = xul_kv_db_open (path, XUL_KV_OPEN_READ_ONLY, &error);
   tu_assert_no_error (error);
@@ -580,10 +344,10 @@ test_read_only_open_reads_but_refuses_writes (void **state)
   assert_int_equal (xul_kv_db_get_flags (db), XUL_KV_OPEN_READ_ONLY);
 
   /* Reading works. */
-  s = open_store (db, "s", FALSE);
-  t = open_store (db, "t", FALSE);
-  assert_text (s, "k", "v");
-  assert_meta (db, "app.note", "hello");
+  s = kt_open_store (db, "s", FALSE);
+  t = kt_open_store (db, "t", FALSE);
+  kt_assert_value (s, "k", "v");
+  kt_assert_meta (db, "app.note", "hello");
   names = xul_kv_db_list_stores (db, &error);
   tu_assert_no_error (error);
   assert_int_equal (g_strv_length (names), 2);
@@ -615,13 +379,13 @@ test_read_only_open_reads_but_refuses_writes (void **state)
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_READ_ONLY);
 
   /* Nothing changed, as seen from this connection and on disk. */
-  assert_text (s, "k", "v");
-  assert_text (t, "x", "y");
-  assert_no_key (s, "b");
-  assert_meta (db, "app.note", "hello");
-  close_db (db);
-  after = read_bytes (path);
-  assert_same_bytes (before, after);
+  kt_assert_value (s, "k", "v");
+  kt_assert_value (t, "x", "y");
+  kt_assert_value (s, "b", NULL);
+  kt_assert_meta (db, "app.note", "hello");
+  kt_close_db (db);
+  after = tu_read_bytes (path);
+  tu_assert_same_bytes (before, after);
 }
 
 /* ---- files that must be refused --------------------------------------------------- */
@@ -633,7 +397,7 @@ assert_refused_untouched (const char *dir,
                           int         code)
 {
   static const XulKvOpenFlags modes[] = { XUL_KV_OPEN_NONE, XUL_KV_OPEN_READ_ONLY };
-  g_autoptr (GBytes) before = read_bytes (path);
+  g_autoptr (GBytes) before = tu_read_bytes (path);
   g_autofree char *bak = g_strconcat (path, ".bak", NULL);
 
   for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
@@ -645,10 +409,10 @@ assert_refused_untouched (const char *dir,
 
       assert_null (db);
       tu_assert_error (error, XUL_KV_ERROR, code);
-      after = read_bytes (path);
-      assert_same_bytes (before, after);
-      assert_int_equal (count_entries_containing (dir, ".corrupt-"), 0);
-      assert_false (exists (bak));
+      after = tu_read_bytes (path);
+      tu_assert_same_bytes (before, after);
+      assert_int_equal (tu_count_entries_containing (dir, ".corrupt-"), 0);
+      assert_false (tu_file_exists (bak));
     }
 }
 
@@ -658,14 +422,14 @@ test_newer_schema_version_is_refused_and_left_untouched (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "future.db");
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
 
-  put_text (store, "k", "v");
-  close_db (db);
+  kt_put (store, "k", "v");
+  kt_close_db (db);
   /* As if a later version of the library had upgraded the file. */
   raw_exec (path, "PRAGMA user_version = 99");
-  assert_false (exists (wal));
+  assert_false (tu_file_exists (wal));
   assert_int_equal (raw_query_int (path, "PRAGMA user_version"), 99);
 
   assert_refused_untouched (dir->path, path, XUL_KV_ERROR_INCOMPATIBLE_VERSION);
@@ -714,7 +478,7 @@ test_path_in_missing_directory_fails_and_creates_nothing (void **state)
   /* The message says which file could not be opened. */
   assert_non_null (strstr (error->message, path));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_IO);
-  assert_false (exists (missing_dir));
+  assert_false (tu_file_exists (missing_dir));
   assert_int_equal (count_entries (dir->path), 0);
 }
 
@@ -725,7 +489,7 @@ test_closing_twice_is_fine (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "twice.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
 
   assert_true (xul_kv_db_close (db, &error));
@@ -747,19 +511,19 @@ test_clean_close_removes_wal_even_after_iterating (void **state)
   gboolean wal_left, shm_left;
 
   {
-    g_autoptr (XulKvDb) db = open_db_no_backups (path);
-    g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+    g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+    g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
 
-    put_text (store, "k", "v");
-    close_db (db);
+    kt_put (store, "k", "v");
+    kt_close_db (db);
   }
-  assert_false (exists (wal));
-  assert_false (exists (shm));
+  assert_false (tu_file_exists (wal));
+  assert_false (tu_file_exists (shm));
 
   /* Checked after everything is freed, so that a failure leaks nothing. */
   {
-    g_autoptr (XulKvDb) db = open_db_no_backups (path);
-    g_autoptr (XulKvStore) store = open_store (db, "s", FALSE);
+    g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+    g_autoptr (XulKvStore) store = kt_open_store (db, "s", FALSE);
     g_autoptr (GError) error = NULL;
     g_autoptr (XulKvIter) iter = xul_kv_store_iter_prefix (store, NULL, 0, &error);
     guint n = 0;
@@ -770,10 +534,10 @@ test_clean_close_removes_wal_even_after_iterating (void **state)
     tu_assert_no_error (error);
     assert_int_equal (n, 1);
     g_clear_pointer (&iter, xul_kv_iter_free);
-    put_text (store, "k2", "v2");
-    close_db (db);
-    wal_left = exists (wal);
-    shm_left = exists (shm);
+    kt_put (store, "k2", "v2");
+    kt_close_db (db);
+    wal_left = tu_file_exists (wal);
+    shm_left = tu_file_exists (shm);
   }
   /* Removed by hand so that the directory can go even when the checks below fail. */
   g_unlink (wal);
@@ -791,8 +555,8 @@ test_every_operation_after_close_fails_with_closed (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "closed.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) store = open_store (db, "s", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) store = kt_open_store (db, "s", TRUE);
   g_autoptr (XulKvStore) reopened = NULL;
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
   g_autoptr (XulKvIter) iter = NULL;
@@ -802,10 +566,10 @@ test_every_operation_after_close_fails_with_closed (void **state)
   g_autofree char *meta = NULL;
   guint64 count = 0;
 
-  put_text (store, "k", "v");
+  kt_put (store, "k", "v");
   assert_true (xul_kv_db_set_meta (db, "app.m", "x", &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
 
   value = xul_kv_store_get (store, "k", 1, &error);
   assert_null (value);
@@ -851,10 +615,10 @@ test_every_operation_after_close_fails_with_closed (void **state)
   /* The file is still whole: reopening finds the data. */
   g_clear_pointer (&store, xul_kv_store_unref);
   g_clear_object (&db);
-  db = open_db_no_backups (path);
-  store = open_store (db, "s", FALSE);
-  assert_text (store, "k", "v");
-  close_db (db);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  store = kt_open_store (db, "s", FALSE);
+  kt_assert_value (store, "k", "v");
+  kt_close_db (db);
 }
 
 /* ---- meta records ----------------------------------------------------------------- */
@@ -864,35 +628,35 @@ test_meta_records_can_be_set_read_and_deleted (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "meta.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
 
-  assert_no_meta (db, "app.version");
+  kt_assert_meta (db, "app.version", NULL);
   assert_true (xul_kv_db_set_meta (db, "app.version", "1", &error));
   tu_assert_no_error (error);
-  assert_meta (db, "app.version", "1");
+  kt_assert_meta (db, "app.version", "1");
   assert_true (xul_kv_db_set_meta (db, "app.version", "2 ✓", &error));
   tu_assert_no_error (error);
-  assert_meta (db, "app.version", "2 ✓");
+  kt_assert_meta (db, "app.version", "2 ✓");
   /* An empty value is a value. */
   assert_true (xul_kv_db_set_meta (db, "app.empty", "", &error));
   tu_assert_no_error (error);
-  assert_meta (db, "app.empty", "");
+  kt_assert_meta (db, "app.empty", "");
 
   /* Meta records persist. */
-  close_db (db);
+  kt_close_db (db);
   g_clear_object (&db);
-  db = open_db_no_backups (path);
-  assert_meta (db, "app.version", "2 ✓");
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  kt_assert_meta (db, "app.version", "2 ✓");
 
   assert_true (xul_kv_db_delete_meta (db, "app.version", &error));
   tu_assert_no_error (error);
-  assert_no_meta (db, "app.version");
-  assert_meta (db, "app.empty", "");
+  kt_assert_meta (db, "app.version", NULL);
+  kt_assert_meta (db, "app.empty", "");
   /* Deleting what is not there is not an error. */
   assert_true (xul_kv_db_delete_meta (db, "app.version", &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
 }
 
 static void
@@ -900,23 +664,23 @@ test_reserved_meta_keys_cannot_be_written (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "reserved.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
 
   assert_false (xul_kv_db_set_meta (db, "kvcore.mine", "x", &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
-  assert_no_meta (db, "kvcore.mine");
+  kt_assert_meta (db, "kvcore.mine", NULL);
   assert_false (xul_kv_db_set_meta (db, "kvcore.library-version", "0.0.0", &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
-  assert_meta (db, "kvcore.library-version", XUL_VERSION_STRING);
+  kt_assert_meta (db, "kvcore.library-version", XUL_VERSION_STRING);
   assert_false (xul_kv_db_delete_meta (db, "kvcore.library-version", &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
-  assert_meta (db, "kvcore.library-version", XUL_VERSION_STRING);
+  kt_assert_meta (db, "kvcore.library-version", XUL_VERSION_STRING);
   /* Only the exact prefix is reserved. */
   assert_true (xul_kv_db_set_meta (db, "kvcore", "x", &error));
   tu_assert_no_error (error);
-  assert_meta (db, "kvcore", "x");
-  close_db (db);
+  kt_assert_meta (db, "kvcore", "x");
+  kt_close_db (db);
 }
 
 static void
@@ -924,7 +688,7 @@ test_invalid_meta_keys_are_refused (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "keys.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autofree char *too_long = g_strnfill (XUL_KV_MAX_STORE_NAME + 1, 'k');
   const char *const invalid[] = { "", "tab\there", "bell\x07", "del\x7f", "bad\xff\xfeutf8",
                                    too_long };
@@ -942,7 +706,7 @@ test_invalid_meta_keys_are_refused (void **state)
       assert_false (xul_kv_db_delete_meta (db, invalid[i], &error));
       tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
     }
-  close_db (db);
+  kt_close_db (db);
 }
 
 static void
@@ -950,23 +714,23 @@ test_meta_values_are_bounded_utf8 (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "values.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
   g_autofree char *largest = g_strnfill (XUL_KV_MAX_META_VALUE, 'v');
   g_autofree char *too_large = g_strnfill (XUL_KV_MAX_META_VALUE + 1, 'v');
 
   assert_false (xul_kv_db_set_meta (db, "app.big", too_large, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_TOO_LARGE);
-  assert_no_meta (db, "app.big");
+  kt_assert_meta (db, "app.big", NULL);
   assert_false (xul_kv_db_set_meta (db, "app.bad", "bad\xff", &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
-  assert_no_meta (db, "app.bad");
+  kt_assert_meta (db, "app.bad", NULL);
 
   /* The limit itself is allowed. */
   assert_true (xul_kv_db_set_meta (db, "app.big", largest, &error));
   tu_assert_no_error (error);
-  assert_meta (db, "app.big", largest);
-  close_db (db);
+  kt_assert_meta (db, "app.big", largest);
+  kt_close_db (db);
 }
 
 static void
@@ -974,9 +738,9 @@ test_meta_in_batch_commits_atomically_with_data (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "atomic.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) data = open_store (db, "data", TRUE);
-  g_autoptr (XulKvStore) gone = open_store (db, "gone", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) data = kt_open_store (db, "data", TRUE);
+  g_autoptr (XulKvStore) gone = kt_open_store (db, "gone", TRUE);
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
   g_autoptr (XulKvBatch) failing = xul_kv_batch_new ();
   g_autoptr (XulKvBatch) invalid = xul_kv_batch_new ();
@@ -984,10 +748,9 @@ test_meta_in_batch_commits_atomically_with_data (void **state)
 
   xul_kv_batch_put (batch, data, "k", 1, "1", 1);
   xul_kv_batch_set_meta (batch, "app.state", "one");
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_NONE, &error));
-  tu_assert_no_error (error);
-  assert_text (data, "k", "1");
-  assert_meta (db, "app.state", "one");
+  kt_commit (db, batch, XUL_KV_COMMIT_NONE);
+  kt_assert_value (data, "k", "1");
+  kt_assert_meta (db, "app.state", "one");
 
   /* The meta write comes first and succeeds on its own; the later write to a dropped
    * store fails, and the whole transaction must roll back. */
@@ -998,27 +761,26 @@ test_meta_in_batch_commits_atomically_with_data (void **state)
   xul_kv_batch_put (failing, gone, "x", 1, "y", 1);
   assert_false (xul_kv_db_commit (db, failing, XUL_KV_COMMIT_NONE, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NO_SUCH_STORE);
-  assert_meta (db, "app.state", "one");
-  assert_text (data, "k", "1");
+  kt_assert_meta (db, "app.state", "one");
+  kt_assert_value (data, "k", "1");
 
   /* An invalid meta write spoils the data written beside it. */
   xul_kv_batch_put (invalid, data, "k", 1, "3", 1);
   xul_kv_batch_set_meta (invalid, "kvcore.state", "three");
   assert_false (xul_kv_db_commit (db, invalid, XUL_KV_COMMIT_NONE, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_ARGUMENT);
-  assert_text (data, "k", "1");
-  assert_no_meta (db, "kvcore.state");
+  kt_assert_value (data, "k", "1");
+  kt_assert_meta (db, "kvcore.state", NULL);
 
   /* Deleting meta in a batch goes with the data too. */
   g_clear_pointer (&batch, xul_kv_batch_unref);
   batch = xul_kv_batch_new ();
   xul_kv_batch_delete_meta (batch, "app.state");
   xul_kv_batch_delete (batch, data, "k", 1);
-  assert_true (xul_kv_db_commit (db, batch, XUL_KV_COMMIT_NONE, &error));
-  tu_assert_no_error (error);
-  assert_no_meta (db, "app.state");
-  assert_no_key (data, "k");
-  close_db (db);
+  kt_commit (db, batch, XUL_KV_COMMIT_NONE);
+  kt_assert_meta (db, "app.state", NULL);
+  kt_assert_value (data, "k", NULL);
+  kt_close_db (db);
 }
 
 /* ---- recovery at open ------------------------------------------------------------- */
@@ -1042,21 +804,19 @@ check_damage_recovers_from_backup (Damage damage)
 
   make_populated_db (path, TRUE, &expected);
   damage_file (path, damage);
-  damaged = read_bytes (path);
-  backup_before = read_bytes (bak);
+  damaged = tu_read_bytes (path);
+  backup_before = tu_read_bytes (bak);
 
-  db = open_db (path, XUL_KV_OPEN_NONE, 0, &error);
-  tu_assert_no_error (error);
-  assert_non_null (db);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_RESTORED_FROM_BACKUP);
 
   /* The data is the backup's: what was written after it is gone. */
-  actual = dump_db (db);
-  assert_same_bytes (expected, actual);
-  few = open_store (db, "few", FALSE);
-  assert_no_key (few, "after-backup");
+  actual = kt_dump_db (db);
+  tu_assert_same_bytes (expected, actual);
+  few = kt_open_store (db, "few", FALSE);
+  kt_assert_value (few, "after-backup", NULL);
   /* The restored database is writable and sound. */
-  put_text (few, "after-recovery", "kept");
+  kt_put (few, "after-recovery", "kept");
   assert_true (xul_kv_db_check_integrity (db, &error));
   tu_assert_no_error (error);
   last_recovery = xul_kv_db_get_meta (db, "kvcore.last-recovery", &error);
@@ -1067,25 +827,25 @@ check_damage_recovers_from_backup (Damage damage)
   quarantine = xul_kv_db_get_quarantine_path (db);
   assert_non_null (quarantine);
   assert_aside_name (path, "corrupt", quarantine);
-  assert_true (exists (quarantine));
-  quarantined = read_bytes (quarantine);
-  assert_same_bytes (damaged, quarantined);
+  assert_true (tu_file_exists (quarantine));
+  quarantined = tu_read_bytes (quarantine);
+  tu_assert_same_bytes (damaged, quarantined);
   assert_int_equal (tu_file_mode (quarantine), 0600);
   /* The backup is copied, not consumed. */
   {
-    g_autoptr (GBytes) backup_after = read_bytes (bak);
-    assert_same_bytes (backup_before, backup_after);
+    g_autoptr (GBytes) backup_after = tu_read_bytes (bak);
+    tu_assert_same_bytes (backup_before, backup_after);
   }
-  close_db (db);
+  kt_close_db (db);
 
   /* The recovery is done for good: the next open is a normal one. */
   g_clear_pointer (&few, xul_kv_store_unref);
   g_clear_object (&db);
-  db = open_db_no_backups (path);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_NONE);
-  few = open_store (db, "few", FALSE);
-  assert_text (few, "after-recovery", "kept");
-  close_db (db);
+  few = kt_open_store (db, "few", FALSE);
+  kt_assert_value (few, "after-recovery", "kept");
+  kt_close_db (db);
 }
 
 static void
@@ -1121,13 +881,11 @@ check_damage_without_backup_starts_empty (Damage damage)
   g_autofree char *quarantine = NULL;
 
   make_populated_db (path, FALSE, NULL);
-  assert_false (exists (bak));
+  assert_false (tu_file_exists (bak));
   damage_file (path, damage);
-  damaged = read_bytes (path);
+  damaged = tu_read_bytes (path);
 
-  db = open_db (path, XUL_KV_OPEN_NONE, 0, &error);
-  tu_assert_no_error (error);
-  assert_non_null (db);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_STARTED_EMPTY);
   assert_int_equal (xul_kv_db_get_schema_version (db), KV_SCHEMA_VERSION);
   names = xul_kv_db_list_stores (db, &error);
@@ -1138,16 +896,16 @@ check_damage_without_backup_starts_empty (Damage damage)
   quarantine = xul_kv_db_get_quarantine_path (db);
   assert_non_null (quarantine);
   assert_aside_name (path, "corrupt", quarantine);
-  quarantined = read_bytes (quarantine);
-  assert_same_bytes (damaged, quarantined);
+  quarantined = tu_read_bytes (quarantine);
+  tu_assert_same_bytes (damaged, quarantined);
   assert_int_equal (tu_file_mode (quarantine), 0600);
 
   /* The fresh database works. */
-  store = open_store (db, "s", TRUE);
-  put_text (store, "k", "v");
-  assert_text (store, "k", "v");
-  close_db (db);
-  assert_true (exists (quarantine));
+  store = kt_open_store (db, "s", TRUE);
+  kt_put (store, "k", "v");
+  kt_assert_value (store, "k", "v");
+  kt_close_db (db);
+  assert_true (tu_file_exists (quarantine));
 }
 
 static void
@@ -1187,18 +945,18 @@ check_damaged_file_is_left_alone (XulKvOpenFlags flags)
 
       make_populated_db (path, TRUE, NULL);
       damage_file (path, all_damages[i]);
-      damaged = read_bytes (path);
-      backup = read_bytes (bak);
+      damaged = tu_read_bytes (path);
+      backup = tu_read_bytes (bak);
 
-      db = open_db (path, flags, 0, &error);
+      db = kt_try_open_db (path, flags, 0, &error);
       assert_null (db);
       tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT);
 
-      after = read_bytes (path);
-      assert_same_bytes (damaged, after);
-      backup_after = read_bytes (bak);
-      assert_same_bytes (backup, backup_after);
-      assert_int_equal (count_entries_containing (dir->path, ".corrupt-"), 0);
+      after = tu_read_bytes (path);
+      tu_assert_same_bytes (damaged, after);
+      backup_after = tu_read_bytes (bak);
+      tu_assert_same_bytes (backup, backup_after);
+      assert_int_equal (tu_count_entries_containing (dir->path, ".corrupt-"), 0);
     }
 }
 
@@ -1231,11 +989,9 @@ test_damaged_backup_beside_damaged_database_is_moved_aside (void **state)
   make_populated_db (path, TRUE, NULL);
   damage_file (path, DAMAGE_ZEROED_HEADER);
   damage_file (bak, DAMAGE_GARBAGE);
-  bad_backup = read_bytes (bak);
+  bad_backup = tu_read_bytes (bak);
 
-  db = open_db (path, XUL_KV_OPEN_NONE, 0, &error);
-  tu_assert_no_error (error);
-  assert_non_null (db);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_STARTED_EMPTY);
   names = xul_kv_db_list_stores (db, &error);
   tu_assert_no_error (error);
@@ -1245,17 +1001,17 @@ test_damaged_backup_beside_damaged_database_is_moved_aside (void **state)
   quarantine = xul_kv_db_get_quarantine_path (db);
   assert_non_null (quarantine);
   assert_aside_name (path, "corrupt", quarantine);
-  assert_true (exists (quarantine));
+  assert_true (tu_file_exists (quarantine));
 
   /* The bad backup is kept aside, not deleted, so that no later backup overwrites it. */
-  assert_false (exists (bak));
+  assert_false (tu_file_exists (bak));
   backup_aside = find_entry_with_prefix (dir->path, "both.db.bak.corrupt-");
   assert_non_null (backup_aside);
   assert_aside_name (bak, "corrupt", backup_aside);
-  moved_backup = read_bytes (backup_aside);
-  assert_same_bytes (bad_backup, moved_backup);
+  moved_backup = tu_read_bytes (backup_aside);
+  tu_assert_same_bytes (bad_backup, moved_backup);
   assert_int_equal (tu_file_mode (backup_aside), 0600);
-  close_db (db);
+  kt_close_db (db);
 }
 
 static void
@@ -1267,23 +1023,20 @@ test_missing_database_is_restored_from_backup (void **state)
   g_autoptr (GBytes) expected = NULL;
   g_autoptr (GBytes) actual = NULL;
   g_autoptr (XulKvDb) db = NULL;
-  g_autoptr (GError) error = NULL;
 
   make_populated_db (path, TRUE, &expected);
   assert_int_equal (g_unlink (path), 0);
-  assert_true (exists (bak));
+  assert_true (tu_file_exists (bak));
 
-  db = open_db (path, XUL_KV_OPEN_NONE, 0, &error);
-  tu_assert_no_error (error);
-  assert_non_null (db);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_RESTORED_FROM_BACKUP);
   /* Nothing was damaged, so nothing was quarantined. */
   assert_null (xul_kv_db_get_quarantine_path (db));
-  assert_int_equal (count_entries_containing (dir->path, ".corrupt-"), 0);
-  actual = dump_db (db);
-  assert_same_bytes (expected, actual);
+  assert_int_equal (tu_count_entries_containing (dir->path, ".corrupt-"), 0);
+  actual = kt_dump_db (db);
+  tu_assert_same_bytes (expected, actual);
   assert_int_equal (tu_file_mode (path), 0600);
-  close_db (db);
+  kt_close_db (db);
 }
 
 static void
@@ -1291,8 +1044,8 @@ test_recover_restores_backup_and_keeps_store_handles (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "live.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
-  g_autoptr (XulKvStore) a = open_store (db, "a", TRUE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) a = kt_open_store (db, "a", TRUE);
   g_autoptr (XulKvStore) later = NULL;
   g_autoptr (XulKvDb) old = NULL;
   g_autoptr (XulKvStore) old_a = NULL;
@@ -1302,26 +1055,26 @@ test_recover_restores_backup_and_keeps_store_handles (void **state)
   g_autoptr (GError) error = NULL;
   g_autofree char *quarantine = NULL;
 
-  put_text (a, "k1", "before");
+  kt_put (a, "k1", "before");
   assert_true (xul_kv_db_backup (db, NULL, &error));
   tu_assert_no_error (error);
-  expected = dump_db (db);
-  put_text (a, "k2", "after");
-  later = open_store (db, "later", TRUE);
-  put_text (later, "x", "y");
+  expected = kt_dump_db (db);
+  kt_put (a, "k2", "after");
+  later = kt_open_store (db, "later", TRUE);
+  kt_put (later, "x", "y");
 
   /* As if an operation had just failed with XUL_KV_ERROR_CORRUPT. */
   assert_true (xul_kv_db_recover (db, &error));
   tu_assert_no_error (error);
   assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_RESTORED_FROM_BACKUP);
-  actual = dump_db (db);
-  assert_same_bytes (expected, actual);
+  actual = kt_dump_db (db);
+  tu_assert_same_bytes (expected, actual);
 
   /* The handle follows its name into the restored file, for reads and writes. */
-  assert_text (a, "k1", "before");
-  assert_no_key (a, "k2");
-  put_text (a, "k3", "new");
-  assert_text (a, "k3", "new");
+  kt_assert_value (a, "k1", "before");
+  kt_assert_value (a, "k2", NULL);
+  kt_put (a, "k3", "new");
+  kt_assert_value (a, "k3", "new");
   /* A store the backup does not have is gone. */
   value = xul_kv_store_get (later, "x", 1, &error);
   assert_null (value);
@@ -1335,10 +1088,10 @@ test_recover_restores_backup_and_keeps_store_handles (void **state)
   old = xul_kv_db_open (quarantine, XUL_KV_OPEN_READ_ONLY, &error);
   tu_assert_no_error (error);
   assert_non_null (old);
-  old_a = open_store (old, "a", FALSE);
-  assert_text (old_a, "k2", "after");
-  close_db (old);
-  close_db (db);
+  old_a = kt_open_store (old, "a", FALSE);
+  kt_assert_value (old_a, "k2", "after");
+  kt_close_db (old);
+  kt_close_db (db);
 }
 
 static void
@@ -1346,15 +1099,15 @@ test_check_integrity_of_healthy_database_succeeds (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "healthy.db");
-  g_autoptr (XulKvDb) db = open_db_no_backups (path);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
   g_autoptr (GError) error = NULL;
 
   assert_true (xul_kv_db_check_integrity (db, &error));
   tu_assert_no_error (error);
-  populate (db, "s", 500, 100, 7);
+  kt_populate (db, "s", 500, 100, 100, 7);
   assert_true (xul_kv_db_check_integrity (db, &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
   g_clear_object (&db);
 
   /* A read-only connection can check too. */
@@ -1362,7 +1115,7 @@ test_check_integrity_of_healthy_database_succeeds (void **state)
   tu_assert_no_error (error);
   assert_true (xul_kv_db_check_integrity (db, &error));
   tu_assert_no_error (error);
-  close_db (db);
+  kt_close_db (db);
 }
 
 int

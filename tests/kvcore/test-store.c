@@ -1,7 +1,5 @@
 /* test-store.c: named stores and the single-key operations of kvcore. */
-#include "test-util.h"
-
-#include "kvcore.h"
+#include "kv-test.h"
 
 typedef struct {
   TuTmpdir *dir;
@@ -11,15 +9,10 @@ typedef struct {
 static int
 setup (void **state)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = NULL;
   Fixture *f = g_new0 (Fixture, 1);
 
   f->dir = tu_tmpdir_new ();
-  path = tu_tmpdir_file (f->dir, "kv.sqlite");
-  f->db = g_initable_new (XUL_TYPE_KV_DB, NULL, &error, "path", path,
-                          "backup-interval", (gint64) 0, NULL);
-  tu_assert_no_error (error);
+  f->db = kt_open_db_in (f->dir);
   *state = f;
   return 0;
 }
@@ -35,52 +28,14 @@ teardown (void **state)
   return 0;
 }
 
-static XulKvStore *
-create_store (XulKvDb    *db,
-              const char *name)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvStore *store = xul_kv_db_open_store (db, name, XUL_KV_STORE_CREATE, &error);
-
-  tu_assert_no_error (error);
-  return store;
-}
-
-static void
-put (XulKvStore *store,
-     const char *key,
-     const char *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_kv_store_put (store, key, strlen (key), value, strlen (value), &error));
-  tu_assert_no_error (error);
-}
-
-static void
-assert_value (XulKvStore *store,
-              const char *key,
-              const char *expected)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) value = xul_kv_store_get (store, key, strlen (key), &error);
-  gsize len;
-  const char *data;
-
-  tu_assert_no_error (error);
-  data = g_bytes_get_data (value, &len);
-  assert_int_equal (len, strlen (expected));
-  assert_memory_equal (data, expected, len);
-}
-
 static void
 test_put_then_get_returns_the_value (void **state)
 {
   Fixture *f = *state;
-  g_autoptr (XulKvStore) store = create_store (f->db, "prefs");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "prefs", TRUE);
 
-  put (store, "width", "1280");
-  assert_value (store, "width", "1280");
+  kt_put (store, "width", "1280");
+  kt_assert_value (store, "width", "1280");
   assert_true (xul_kv_store_has (store, "width", 5, NULL));
 }
 
@@ -88,13 +43,13 @@ static void
 test_put_overwrites_without_duplicating (void **state)
 {
   Fixture *f = *state;
-  g_autoptr (XulKvStore) store = create_store (f->db, "prefs");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "prefs", TRUE);
   g_autoptr (GError) error = NULL;
   guint64 count = 0;
 
-  put (store, "width", "1280");
-  put (store, "width", "640");
-  assert_value (store, "width", "640");
+  kt_put (store, "width", "1280");
+  kt_put (store, "width", "640");
+  kt_assert_value (store, "width", "640");
   assert_true (xul_kv_store_count (store, &count, &error));
   tu_assert_no_error (error);
   assert_int_equal (count, 1);
@@ -104,7 +59,7 @@ static void
 test_get_of_a_missing_key_is_not_found (void **state)
 {
   Fixture *f = *state;
-  g_autoptr (XulKvStore) store = create_store (f->db, "prefs");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "prefs", TRUE);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) value = xul_kv_store_get (store, "nope", 4, &error);
 
@@ -118,10 +73,10 @@ static void
 test_delete_removes_and_missing_delete_is_fine (void **state)
 {
   Fixture *f = *state;
-  g_autoptr (XulKvStore) store = create_store (f->db, "prefs");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "prefs", TRUE);
   g_autoptr (GError) error = NULL;
 
-  put (store, "a", "1");
+  kt_put (store, "a", "1");
   assert_true (xul_kv_store_delete (store, "a", 1, &error));
   tu_assert_no_error (error);
   assert_false (xul_kv_store_has (store, "a", 1, &error));
@@ -133,7 +88,7 @@ static void
 test_empty_and_binary_values_round_trip (void **state)
 {
   Fixture *f = *state;
-  g_autoptr (XulKvStore) store = create_store (f->db, "bin");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "bin", TRUE);
   g_autoptr (GError) error = NULL;
   const guint8 key[] = { 0x00, 0xff, 0x00 };
   const guint8 value[] = { 0x00, 0x01, 0x00, 0xfe };
@@ -160,7 +115,7 @@ static void
 test_empty_key_is_invalid (void **state)
 {
   Fixture *f = *state;
-  g_autoptr (XulKvStore) store = create_store (f->db, "prefs");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "prefs", TRUE);
   g_autoptr (GError) error = NULL;
 
   assert_false (xul_kv_store_put (store, "", 0, "v", 1, &error));
@@ -175,7 +130,7 @@ static void
 test_key_and_value_limits_are_enforced (void **state)
 {
   Fixture *f = *state;
-  g_autoptr (XulKvStore) store = create_store (f->db, "big");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "big", TRUE);
   g_autoptr (GError) error = NULL;
   g_autofree char *key = g_malloc (XUL_KV_MAX_KEY + 1);
   g_autofree char *value = g_malloc (XUL_KV_MAX_VALUE + 1);
@@ -218,9 +173,9 @@ test_bad_store_names_are_invalid_store (void **state)
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_INVALID_STORE);
 
   /* The limits themselves are accepted, and so is non-ASCII text. */
-  ok = create_store (f->db, longest);
+  ok = kt_open_store (f->db, longest, TRUE);
   g_clear_pointer (&ok, xul_kv_store_unref);
-  ok = create_store (f->db, "fenêtre — ウィンドウ");
+  ok = kt_open_store (f->db, "fenêtre — ウィンドウ", TRUE);
 }
 
 static void
@@ -240,18 +195,18 @@ test_stores_are_listed_in_byte_order_and_isolated (void **state)
 {
   Fixture *f = *state;
   g_autoptr (GError) error = NULL;
-  g_autoptr (XulKvStore) b = create_store (f->db, "b");
-  g_autoptr (XulKvStore) a = create_store (f->db, "a");
-  g_autoptr (XulKvStore) upper = create_store (f->db, "B");
-  g_autoptr (XulKvStore) again = create_store (f->db, "a");
+  g_autoptr (XulKvStore) b = kt_open_store (f->db, "b", TRUE);
+  g_autoptr (XulKvStore) a = kt_open_store (f->db, "a", TRUE);
+  g_autoptr (XulKvStore) upper = kt_open_store (f->db, "B", TRUE);
+  g_autoptr (XulKvStore) again = kt_open_store (f->db, "a", TRUE);
   g_auto (GStrv) names = NULL;
   const char *expected[] = { "B", "a", "b", NULL };
 
-  put (a, "k", "from a");
-  put (b, "k", "from b");
-  assert_value (a, "k", "from a");
-  assert_value (again, "k", "from a");
-  assert_value (b, "k", "from b");
+  kt_put (a, "k", "from a");
+  kt_put (b, "k", "from b");
+  kt_assert_value (a, "k", "from a");
+  kt_assert_value (again, "k", "from a");
+  kt_assert_value (b, "k", "from b");
   assert_false (xul_kv_store_has (upper, "k", 1, NULL));
 
   names = xul_kv_db_list_stores (f->db, &error);
@@ -264,14 +219,14 @@ test_drop_store_deletes_its_data_and_handles_fail (void **state)
 {
   Fixture *f = *state;
   g_autoptr (GError) error = NULL;
-  g_autoptr (XulKvStore) store = create_store (f->db, "doomed");
-  g_autoptr (XulKvStore) keeper = create_store (f->db, "keeper");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "doomed", TRUE);
+  g_autoptr (XulKvStore) keeper = kt_open_store (f->db, "keeper", TRUE);
   g_autoptr (XulKvStore) reborn = NULL;
   g_auto (GStrv) names = NULL;
   guint64 count = 0;
 
-  put (store, "k", "v");
-  put (keeper, "k", "v");
+  kt_put (store, "k", "v");
+  kt_put (keeper, "k", "v");
   assert_true (xul_kv_db_drop_store (f->db, "doomed", &error));
   tu_assert_no_error (error);
 
@@ -286,10 +241,10 @@ test_drop_store_deletes_its_data_and_handles_fail (void **state)
 
   names = xul_kv_db_list_stores (f->db, &error);
   assert_int_equal (g_strv_length (names), 1);
-  assert_value (keeper, "k", "v");
+  kt_assert_value (keeper, "k", "v");
 
   /* Re-created under the same name, it starts empty and old handles follow the name. */
-  reborn = create_store (f->db, "doomed");
+  reborn = kt_open_store (f->db, "doomed", TRUE);
   assert_true (xul_kv_store_count (store, &count, &error));
   tu_assert_no_error (error);
   assert_int_equal (count, 0);
@@ -300,15 +255,15 @@ test_clear_empties_one_store_only (void **state)
 {
   Fixture *f = *state;
   g_autoptr (GError) error = NULL;
-  g_autoptr (XulKvStore) a = create_store (f->db, "a");
-  g_autoptr (XulKvStore) b = create_store (f->db, "b");
+  g_autoptr (XulKvStore) a = kt_open_store (f->db, "a", TRUE);
+  g_autoptr (XulKvStore) b = kt_open_store (f->db, "b", TRUE);
   guint64 count = 99;
 
   for (int i = 0; i < 50; i++)
     {
       g_autofree char *key = g_strdup_printf ("key-%d", i);
-      put (a, key, "x");
-      put (b, key, "y");
+      kt_put (a, key, "x");
+      kt_put (b, key, "y");
     }
   assert_true (xul_kv_store_clear (a, &error));
   tu_assert_no_error (error);
@@ -317,7 +272,7 @@ test_clear_empties_one_store_only (void **state)
   assert_true (xul_kv_store_count (b, &count, &error));
   assert_int_equal (count, 50);
   /* The store itself remains. */
-  put (a, "again", "z");
+  kt_put (a, "again", "z");
 }
 
 static void
@@ -325,21 +280,19 @@ test_data_survives_close_and_reopen (void **state)
 {
   Fixture *f = *state;
   g_autoptr (GError) error = NULL;
-  g_autoptr (XulKvStore) store = create_store (f->db, "prefs");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "prefs", TRUE);
   g_autoptr (XulKvDb) reopened = NULL;
   g_autoptr (XulKvStore) again = NULL;
   g_autofree char *path = g_strdup (xul_kv_db_get_path (f->db));
 
-  put (store, "width", "1280");
-  assert_true (xul_kv_db_close (f->db, &error));
-  tu_assert_no_error (error);
+  kt_put (store, "width", "1280");
+  kt_close_db (f->db);
 
   reopened = xul_kv_db_open (path, XUL_KV_OPEN_NONE, &error);
   tu_assert_no_error (error);
   assert_int_equal (xul_kv_db_get_recovery (reopened), XUL_KV_RECOVERY_NONE);
-  again = xul_kv_db_open_store (reopened, "prefs", XUL_KV_STORE_NONE, &error);
-  tu_assert_no_error (error);
-  assert_value (again, "width", "1280");
+  again = kt_open_store (reopened, "prefs", FALSE);
+  kt_assert_value (again, "width", "1280");
 }
 
 static void
@@ -347,7 +300,7 @@ test_errors_name_the_file (void **state)
 {
   Fixture *f = *state;
   g_autoptr (GError) error = NULL;
-  g_autoptr (XulKvStore) store = create_store (f->db, "prefs");
+  g_autoptr (XulKvStore) store = kt_open_store (f->db, "prefs", TRUE);
 
   assert_true (xul_kv_db_drop_store (f->db, "prefs", &error));
   assert_null (xul_kv_store_get (store, "k", 1, &error));

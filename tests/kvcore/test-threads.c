@@ -3,11 +3,9 @@
  * cmocka cannot fail a test from a thread other than the one running it, so worker
  * threads record their first problem as text and the test thread asserts on it after
  * joining them. */
-#include "test-util.h"
+#include "kv-test.h"
 
 #include <string.h>
-
-#include "kvcore.h"
 
 #define N_THREADS 4
 /* Keys per thread in the shared store: few enough that puts, deletes and gets often
@@ -15,109 +13,6 @@
 #define KEYS_PER_THREAD 64
 /* Keys of the second store, written by every thread. */
 #define COMMON_KEYS 8
-
-/* One key-value pair, as a model holds it or as an iterator returned it. */
-typedef struct {
-  GBytes *key;
-  GBytes *value;
-} Row;
-
-static Row *
-row_new (const void *key,
-         gsize       key_len,
-         const void *value,
-         gsize       value_len)
-{
-  Row *row = g_new0 (Row, 1);
-
-  row->key = g_bytes_new (key, key_len);
-  row->value = g_bytes_new (value, value_len);
-  return row;
-}
-
-static void
-row_free (gpointer data)
-{
-  Row *row = data;
-
-  g_bytes_unref (row->key);
-  g_bytes_unref (row->value);
-  g_free (row);
-}
-
-/* Bytewise order, written out rather than borrowed from the library under test. */
-static int
-compare_rows (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
-{
-  const Row *ra = *(const Row *const *) a;
-  const Row *rb = *(const Row *const *) b;
-  gsize a_len, b_len;
-  const void *a_data = g_bytes_get_data (ra->key, &a_len);
-  const void *b_data = g_bytes_get_data (rb->key, &b_len);
-  int c = memcmp (a_data, b_data, MIN (a_len, b_len));
-
-  if (c != 0)
-    return c;
-  return (a_len > b_len) - (a_len < b_len);
-}
-
-static GHashTable *
-model_new (void)
-{
-  return g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
-                                (GDestroyNotify) g_bytes_unref,
-                                (GDestroyNotify) g_bytes_unref);
-}
-
-/* The model's rows whose key starts with @prefix, in bytewise order. */
-static GPtrArray *
-model_rows (GHashTable *model,
-            const char *prefix)
-{
-  GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
-  gsize prefix_len = strlen (prefix);
-  GHashTableIter it;
-  gpointer k, v;
-
-  g_hash_table_iter_init (&it, model);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    {
-      gsize key_len, value_len;
-      const guint8 *key = g_bytes_get_data (k, &key_len);
-      const guint8 *value = g_bytes_get_data (v, &value_len);
-      if (key_len >= prefix_len && memcmp (key, prefix, prefix_len) == 0)
-        g_ptr_array_add (rows, row_new (key, key_len, value, value_len));
-    }
-  g_qsort_with_data (rows->pdata, (gint) rows->len, sizeof (gpointer), compare_rows, NULL);
-  return rows;
-}
-
-/* TRUE when @a has the first @n rows of @b. */
-static gboolean
-rows_equal_upto (GPtrArray *a,
-                 GPtrArray *b,
-                 guint      n)
-{
-  if (a->len < n || b->len < n)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
-    {
-      Row *ra = g_ptr_array_index (a, i);
-      Row *rb = g_ptr_array_index (b, i);
-      if (!g_bytes_equal (ra->key, rb->key) || !g_bytes_equal (ra->value, rb->value))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-rows_equal (GPtrArray *a,
-            GPtrArray *b)
-{
-  return a->len == b->len && rows_equal_upto (a, b, a->len);
-}
 
 /* Reads @prefix of @store into @rows. On error, @rows holds what came before it. */
 static gboolean
@@ -132,38 +27,8 @@ read_prefix (XulKvStore *store,
   if (iter == NULL)
     return FALSE;
   while (xul_kv_iter_next (iter, error))
-    {
-      gsize key_len, value_len;
-      const guint8 *key = xul_kv_iter_get_key (iter, &key_len);
-      const guint8 *value = xul_kv_iter_get_value (iter, &value_len);
-      g_ptr_array_add (rows, row_new (key, key_len, value, value_len));
-    }
+    g_ptr_array_add (rows, kt_row_from_iter (iter));
   return error == NULL || *error == NULL;
-}
-
-static XulKvDb *
-open_db (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvDb *db = g_initable_new (XUL_TYPE_KV_DB, NULL, &error, "path", path,
-                                "backup-interval", (gint64) 0, NULL);
-
-  tu_assert_no_error (error);
-  assert_non_null (db);
-  return db;
-}
-
-static XulKvStore *
-open_store (XulKvDb        *db,
-            const char     *name,
-            XulKvStoreFlags flags)
-{
-  g_autoptr (GError) error = NULL;
-  XulKvStore *store = xul_kv_db_open_store (db, name, flags, &error);
-
-  tu_assert_no_error (error);
-  assert_non_null (store);
-  return store;
 }
 
 /* Asserts that @store holds exactly the union of @models. */
@@ -172,9 +37,9 @@ assert_store_is_union (XulKvStore  *store,
                        GHashTable **models,
                        guint        n_models)
 {
-  g_autoptr (GHashTable) all = model_new ();
+  g_autoptr (GHashTable) all = kt_model_new ();
   g_autoptr (GPtrArray) expected = NULL;
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (row_free);
+  g_autoptr (GPtrArray) rows = NULL;
   g_autoptr (GError) error = NULL;
   guint64 count = 0;
 
@@ -186,11 +51,10 @@ assert_store_is_union (XulKvStore  *store,
       while (g_hash_table_iter_next (&it, &k, &v))
         g_hash_table_replace (all, g_bytes_ref (k), g_bytes_ref (v));
     }
-  expected = model_rows (all, "");
+  expected = kt_model_rows (all, NULL, 0);
 
-  assert_true (read_prefix (store, "", rows, &error));
-  tu_assert_no_error (error);
-  if (!rows_equal (rows, expected))
+  rows = kt_iterate_prefix (store, NULL, 0);
+  if (!kt_rows_equal (rows, expected))
     fail_msg ("the store has %u keys, not the %u of the models, or other values",
               rows->len, expected->len);
   assert_true (xul_kv_store_count (store, &count, &error));
@@ -357,9 +221,6 @@ op_batch (Worker     *w,
           GRand      *rand)
 {
   g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
-  g_autoptr (GHashTable) pending = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
-                                                          (GDestroyNotify) g_bytes_unref,
-                                                          NULL);
   g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr (GError) error = NULL;
@@ -436,7 +297,7 @@ op_iterate (Worker     *w,
             GRand      *rand)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (row_free);
+  g_autoptr (GPtrArray) rows = kt_rows_new ();
   g_autoptr (GPtrArray) expected = NULL;
   g_autofree char *prefix = NULL;
 
@@ -449,8 +310,8 @@ op_iterate (Worker     *w,
   read_prefix (store, prefix, rows, &error);
   if (!worker_check (w, error, "iteration"))
     return FALSE;
-  expected = model_rows (w->model, prefix);
-  if (!rows_equal (rows, expected))
+  expected = kt_model_rows (w->model, prefix, strlen (prefix));
+  if (!kt_rows_equal (rows, expected))
     return worker_fail (w, "thread %u: iterating “%s” gave %u rows, the model %u",
                         w->index, prefix, rows->len, expected->len);
   return TRUE;
@@ -576,10 +437,9 @@ test_four_threads_of_mixed_operations_match_their_models (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "kv.sqlite");
-  g_autoptr (XulKvDb) db = open_db (path);
-  g_autoptr (XulKvStore) shared = open_store (db, "shared", XUL_KV_STORE_CREATE);
-  g_autoptr (XulKvStore) common = open_store (db, "common", XUL_KV_STORE_CREATE);
-  g_autoptr (GError) error = NULL;
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) shared = kt_open_store (db, "shared", TRUE);
+  g_autoptr (XulKvStore) common = kt_open_store (db, "common", TRUE);
   Worker workers[N_THREADS] = { 0 };
   GThread *threads[N_THREADS];
   GHashTable *models[N_THREADS];
@@ -589,7 +449,7 @@ test_four_threads_of_mixed_operations_match_their_models (void **state)
       workers[i].db = db;
       workers[i].index = i;
       workers[i].n_ops = thread_ops ();
-      workers[i].model = models[i] = model_new ();
+      workers[i].model = models[i] = kt_model_new ();
     }
   for (guint i = 0; i < N_THREADS; i++)
     threads[i] = g_thread_new ("mixed", mixed_worker, &workers[i]);
@@ -608,14 +468,13 @@ test_four_threads_of_mixed_operations_match_their_models (void **state)
   assert_common_store_is_plausible (common, workers);
 
   /* Everything was committed, not merely visible to this process. */
-  assert_true (xul_kv_db_close (db, &error));
-  tu_assert_no_error (error);
+  kt_close_db (db);
   g_clear_pointer (&shared, xul_kv_store_unref);
   g_clear_pointer (&common, xul_kv_store_unref);
   g_clear_object (&db);
-  db = open_db (path);
-  shared = open_store (db, "shared", XUL_KV_STORE_NONE);
-  common = open_store (db, "common", XUL_KV_STORE_NONE);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  shared = kt_open_store (db, "shared", FALSE);
+  common = kt_open_store (db, "common", FALSE);
   assert_store_is_union (shared, models, N_THREADS);
   assert_common_store_is_plausible (common, workers);
 
@@ -654,8 +513,7 @@ test_threads_creating_the_same_store_all_get_it_once (void **state)
 {
   enum { ROUNDS = 20 };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autofree char *path = tu_tmpdir_file (dir, "kv.sqlite");
-  g_autoptr (XulKvDb) db = open_db (path);
+  g_autoptr (XulKvDb) db = kt_open_db_in (dir);
 
   /* Several rounds: one alone would rarely hit the window between lookup and insert. */
   for (guint round = 0; round < ROUNDS; round++)
@@ -752,8 +610,8 @@ closee_iterate (Closee     *w,
                 XulKvStore *store,
                 const char *prefix)
 {
-  g_autoptr (GPtrArray) expected = model_rows (w->model, prefix);
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (row_free);
+  g_autoptr (GPtrArray) expected = kt_model_rows (w->model, prefix, strlen (prefix));
+  g_autoptr (GPtrArray) rows = kt_rows_new ();
   g_autoptr (XulKvIter) iter = NULL;
   GError *error = NULL;
   gboolean closed_before = g_atomic_int_get (w->closed);
@@ -768,17 +626,14 @@ closee_iterate (Closee     *w,
       more = xul_kv_iter_next (iter, &error);
       if (more)
         {
-          gsize key_len, value_len;
-          const guint8 *key = xul_kv_iter_get_key (iter, &key_len);
-          const guint8 *value = xul_kv_iter_get_value (iter, &value_len);
-          g_ptr_array_add (rows, row_new (key, key_len, value, value_len));
+          g_ptr_array_add (rows, kt_row_from_iter (iter));
           if (!closee_outcome (w, closed_before, NULL, "iter_next"))
             return;
           continue;
         }
       if (error != NULL)
         {
-          if (!rows_equal_upto (rows, expected, rows->len) && w->failure == NULL)
+          if (!kt_rows_equal_upto (rows, expected, rows->len) && w->failure == NULL)
             w->failure = g_strdup_printf ("thread %u: wrong rows before close", w->index);
           closee_outcome (w, closed_before, &error, "iter_next");
           return;
@@ -786,7 +641,7 @@ closee_iterate (Closee     *w,
       break;
     }
   /* The end is reached without an error only by an iteration that read everything. */
-  if (!rows_equal (rows, expected) && w->failure == NULL)
+  if (!kt_rows_equal (rows, expected) && w->failure == NULL)
     w->failure = g_strdup_printf ("thread %u: iteration gave %u rows, the model %u",
                                   w->index, rows->len, expected->len);
 }
@@ -950,8 +805,8 @@ test_closing_while_threads_operate_gives_them_success_or_closed (void **state)
   enum { WORKERS = N_THREADS - 1 };
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "kv.sqlite");
-  g_autoptr (XulKvDb) db = open_db (path);
-  g_autoptr (XulKvStore) shared = open_store (db, "shared", XUL_KV_STORE_CREATE);
+  g_autoptr (XulKvDb) db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  g_autoptr (XulKvStore) shared = kt_open_store (db, "shared", TRUE);
   Closee workers[WORKERS] = { 0 };
   GThread *threads[WORKERS];
   GHashTable *models[WORKERS];
@@ -962,7 +817,7 @@ test_closing_while_threads_operate_gives_them_success_or_closed (void **state)
   for (guint i = 0; i < WORKERS; i++)
     {
       workers[i] = (Closee) { .db = db, .index = i, .closed = &closed };
-      workers[i].model = models[i] = model_new ();
+      workers[i].model = models[i] = kt_model_new ();
     }
   for (guint i = 0; i < WORKERS; i++)
     threads[i] = g_thread_new ("closee", closee_thread, &workers[i]);
@@ -987,8 +842,8 @@ test_closing_while_threads_operate_gives_them_success_or_closed (void **state)
   /* An operation that reported CLOSED did nothing; one that succeeded is on disk. */
   g_clear_pointer (&shared, xul_kv_store_unref);
   g_clear_object (&db);
-  db = open_db (path);
-  shared = open_store (db, "shared", XUL_KV_STORE_NONE);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  shared = kt_open_store (db, "shared", FALSE);
   assert_store_is_union (shared, models, WORKERS);
 
   for (guint i = 0; i < WORKERS; i++)
