@@ -9,7 +9,8 @@ set -eu
 
 build_packages="gcc pkg-config meson ninja-build libglib2.0-dev libsqlite3-dev
   libjson-c-dev"
-check_packages="libcmocka-dev valgrind"
+check_packages="libcmocka-dev valgrind gobject-introspection libgirepository1.0-dev
+  python3-gi"
 
 case "${1:-check}" in
   build) wanted="$build_packages" ;;

@@ -54,13 +54,15 @@ kv_create_private_file (const char *path,
   return TRUE;
 }
 
+/* A non-empty -wal at open means the last writer did not close cleanly (a clean close
+ * removes it; read-only connections leave it empty). */
 static gboolean
 needs_check_at_open (const char *path)
 {
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   GStatBuf st;
 
-  if (g_file_test (wal, G_FILE_TEST_EXISTS))
+  if (g_stat (wal, &st) == 0 && st.st_size > 0)
     return TRUE;
   return g_stat (path, &st) != 0 || st.st_size < ALWAYS_CHECK_BELOW_BYTES;
 }

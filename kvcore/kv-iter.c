@@ -9,6 +9,7 @@
 #include "kv-private.h"
 
 struct _XulKvIter {
+  gatomicrefcount ref_count;
   XulKvDb *db;
   KvConn *conn;       /* NULL once the iteration has ended */
   sqlite3_stmt *stmt; /* cached in conn */
@@ -38,16 +39,32 @@ end_iteration (XulKvIter *self)
   self->stmt = NULL;
 }
 
+G_DEFINE_BOXED_TYPE (XulKvIter, xul_kv_iter, xul_kv_iter_ref, xul_kv_iter_unref)
+
 /**
- * xul_kv_iter_free:
+ * xul_kv_iter_ref:
+ * @self: a #XulKvIter
+ *
+ * Returns: (transfer full): @self
+ */
+XulKvIter *
+xul_kv_iter_ref (XulKvIter *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+/**
+ * xul_kv_iter_unref:
  * @self: (transfer full): a #XulKvIter
  *
- * Ends the iteration and frees the iterator.
+ * Drops a reference; the last one ends the iteration and frees the iterator.
  */
 void
-xul_kv_iter_free (XulKvIter *self)
+xul_kv_iter_unref (XulKvIter *self)
 {
-  if (self == NULL)
+  if (self == NULL || !g_atomic_ref_count_dec (&self->ref_count))
     return;
   end_iteration (self);
   g_clear_pointer (&self->from, g_bytes_unref);
@@ -116,6 +133,7 @@ xul_kv_store_iter_range (XulKvStore *store,
   g_return_val_if_fail (store != NULL, NULL);
 
   self = g_new0 (XulKvIter, 1);
+  g_atomic_ref_count_init (&self->ref_count);
   self->db = g_object_ref (store->db);
   self->from = from != NULL ? g_bytes_ref (from) : NULL;
   self->to = to != NULL ? g_bytes_ref (to) : NULL;

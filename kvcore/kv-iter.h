@@ -9,7 +9,7 @@
 #error "Only <kvcore.h> can be included directly."
 #endif
 
-#include <glib.h>
+#include <glib-object.h>
 
 #include "kv-store.h"
 #include "xul-version.h"
@@ -17,6 +17,10 @@
 G_BEGIN_DECLS
 
 typedef struct _XulKvIter XulKvIter;
+
+#define XUL_TYPE_KV_ITER (xul_kv_iter_get_type ())
+XUL_AVAILABLE_IN_1_0
+GType xul_kv_iter_get_type (void) G_GNUC_CONST;
 
 XUL_AVAILABLE_IN_1_0
 XulKvIter *xul_kv_store_iter_prefix (XulKvStore *store,
@@ -38,8 +42,10 @@ XUL_AVAILABLE_IN_1_0
 const guint8 *xul_kv_iter_get_value (XulKvIter *self,
                                      gsize     *len);
 XUL_AVAILABLE_IN_1_0
-void xul_kv_iter_free (XulKvIter *self);
+XulKvIter *xul_kv_iter_ref (XulKvIter *self);
+XUL_AVAILABLE_IN_1_0
+void xul_kv_iter_unref (XulKvIter *self);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (XulKvIter, xul_kv_iter_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XulKvIter, xul_kv_iter_unref)
 
 G_END_DECLS

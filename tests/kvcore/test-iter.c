@@ -783,7 +783,7 @@ test_iterator_freed_early_releases_its_snapshot (void **state)
       g_autofree char *expected = g_strdup_printf ("k%05u", i);
       assert_bytes (key, expected, strlen (expected));
     }
-  xul_kv_iter_free (iter);
+  xul_kv_iter_unref (iter);
   assert_int_equal (count_idle_readers (db), 1);
 
   kt_put_bytes (store, "k20000", 6, "late", 4);
@@ -841,7 +841,7 @@ test_many_live_iterators_each_keep_their_own_snapshot (void **state)
     {
       g_autoptr (GPtrArray) rows = kt_collect (iters[i]);
       assert_rows_equal (rows, expected[i]);
-      xul_kv_iter_free (iters[i]);
+      xul_kv_iter_unref (iters[i]);
       g_ptr_array_unref (expected[i]);
     }
   /* Every connection came back idle (a pool may keep fewer, none may stay busy). */
@@ -923,7 +923,7 @@ test_next_after_close_fails_with_closed (void **state)
   assert_false (xul_kv_iter_next (iter, &error));
   tu_assert_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CLOSED);
   /* Its reader connection must not go back to the pool of a closed database. */
-  xul_kv_iter_free (iter);
+  xul_kv_iter_unref (iter);
   assert_int_equal (count_idle_readers (db), 0);
 }
 

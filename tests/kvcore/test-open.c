@@ -533,7 +533,7 @@ test_clean_close_removes_wal_even_after_iterating (void **state)
       n++;
     tu_assert_no_error (error);
     assert_int_equal (n, 1);
-    g_clear_pointer (&iter, xul_kv_iter_free);
+    g_clear_pointer (&iter, xul_kv_iter_unref);
     kt_put (store, "k2", "v2");
     kt_close_db (db);
     wal_left = tu_file_exists (wal);

@@ -1,0 +1,953 @@
+/* xul-store.c: XulStore, persistent (document, id, attribute) values with the
+ * semantics of Firefox's nsIXULStore.
+ *
+ * Invariant: self->cache, self->closed and self->writer_users are only touched with
+ * self->lock held. A document is loaded into the cache before any change to it, so for
+ * a loaded document the cache is the truth and disk plus the writer's queue equal it.
+ * `changed` is emitted after the lock is released, so handlers may call back in. */
+#include "config.h"
+
+#include "xul-key-private.h"
+#include "xul-lock-private.h"
+#include "xul-store-private.h"
+#include "xul-writer-private.h"
+
+#define DEFAULT_WRITE_DELAY_MS 200
+
+struct _XulStore {
+  GObject parent_instance;
+
+  char *path;
+  XulStoreFlags flags;
+  guint write_delay_ms;
+
+  XulLock *file_lock;  /* held by writable stores */
+  XulKvDb *db;
+  XulKvStore *kv;      /* NULL when a read-only file has no store yet */
+  XulWriter *writer;   /* NULL when read-only */
+
+  GMutex lock;
+  GCond writer_idle;
+  XulCache *cache;
+  GByteArray *key;     /* scratch buffer for encoding keys */
+  gboolean names_loaded;
+  gboolean closed;
+  guint writer_users;  /* flushes in progress; close waits for them */
+};
+
+enum {
+  PROP_0,
+  PROP_PATH,
+  PROP_FLAGS,
+  PROP_WRITE_DELAY,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (XulStore, xul_store, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      initable_iface_init))
+
+/* A change to announce once the lock is released. */
+typedef struct {
+  char *doc, *id, *attr, *value;
+} Change;
+
+static void
+change_free (Change *change)
+{
+  g_free (change->doc);
+  g_free (change->id);
+  g_free (change->attr);
+  g_free (change->value);
+  g_free (change);
+}
+
+static Change *
+change_new (const char *doc,
+            const char *id,
+            const char *attr,
+            const char *value)
+{
+  Change *change = g_new (Change, 1);
+
+  change->doc = g_strdup (doc);
+  change->id = g_strdup (id);
+  change->attr = g_strdup (attr);
+  change->value = g_strdup (value);
+  return change;
+}
+
+static void
+emit_changes (XulStore  *self,
+              GPtrArray *changes)
+{
+  for (guint i = 0; i < changes->len; i++)
+    {
+      Change *change = g_ptr_array_index (changes, i);
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0, change->doc, change->id,
+                     change->attr, change->value);
+    }
+}
+
+static gboolean
+is_read_only (XulStore *self)
+{
+  return (self->flags & XUL_STORE_FLAGS_READ_ONLY) != 0;
+}
+
+/* Takes the lock for one call; fails, unlocked, when closed or, for @writing, when
+ * read-only. */
+static gboolean
+lock_for (XulStore *self,
+          gboolean  writing,
+          GError  **error)
+{
+  g_mutex_lock (&self->lock);
+  if (self->closed)
+    {
+      g_mutex_unlock (&self->lock);
+      g_set_error (error, XUL_STORE_ERROR, XUL_STORE_ERROR_CLOSED,
+                   "Cannot use “%s”: the store is closed", self->path);
+      return FALSE;
+    }
+  if (writing && is_read_only (self))
+    {
+      g_mutex_unlock (&self->lock);
+      g_set_error (error, XUL_STORE_ERROR, XUL_STORE_ERROR_READ_ONLY,
+                   "Cannot change “%s”: it was opened read-only", self->path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+ensure_loaded (XulStore   *self,
+               const char *doc,
+               GError    **error)
+{
+  return xul_cache_is_loaded (self->cache, doc) ||
+         xul_load_document (self->cache, self->kv, doc, error);
+}
+
+static gboolean
+check_tuple (const char *doc,
+             const char *id,
+             const char *attr,
+             GError    **error)
+{
+  return xul_store_check_string ("document", doc, XUL_STORE_MAX_DOCUMENT_LENGTH, error) &&
+         (id == NULL ||
+          xul_store_check_string ("element id", id, XUL_STORE_MAX_NAME_LENGTH, error)) &&
+         (attr == NULL ||
+          xul_store_check_string ("attribute name", attr, XUL_STORE_MAX_NAME_LENGTH,
+                                  error));
+}
+
+/* Checks the arguments of a read or a removal. Over-long names cannot be stored, so
+ * they are not an error here: *absent says that nothing can be found under them. */
+static gboolean
+check_lookup (const char *doc,
+              const char *id,
+              const char *attr,
+              gboolean   *absent,
+              GError    **error)
+{
+  GError *problem = NULL;
+
+  *absent = FALSE;
+  if (check_tuple (doc, id, attr, &problem))
+    return TRUE;
+  if (g_error_matches (problem, XUL_STORE_ERROR, XUL_STORE_ERROR_TOO_LONG))
+    {
+      g_error_free (problem);
+      *absent = TRUE;
+      return TRUE;
+    }
+  g_propagate_error (error, problem);
+  return FALSE;
+}
+
+/* Looks a value up, loading its document on first use; *value is a copy, or NULL when
+ * absent. A hit needs no argument check: only valid tuples are ever stored. */
+static gboolean
+lookup (XulStore   *self,
+        const char *doc,
+        const char *id,
+        const char *attr,
+        char      **value,
+        GError    **error)
+{
+  const char *found;
+  gboolean absent, ok = TRUE;
+
+  *value = NULL;
+  if (!lock_for (self, FALSE, error))
+    return FALSE;
+  found = xul_cache_lookup (self->cache, doc, id, attr);
+  if (found == NULL)
+    {
+      ok = check_lookup (doc, id, attr, &absent, error);
+      if (ok && !absent && !xul_cache_is_loaded (self->cache, doc))
+        {
+          ok = xul_load_document (self->cache, self->kv, doc, error);
+          found = ok ? xul_cache_lookup (self->cache, doc, id, attr) : NULL;
+        }
+    }
+  *value = g_strdup (found);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/**
+ * xul_store_get_value:
+ * @self: a #XulStore
+ * @doc: the document URL
+ * @id: the element id
+ * @attr: the attribute name
+ * @error: return location for a #GError
+ *
+ * Reads a value from memory; the first use of a document loads it from disk.
+ *
+ * Returns: (transfer full): the value, or "" when none is stored; %NULL on error
+ */
+char *
+xul_store_get_value (XulStore   *self,
+                     const char *doc,
+                     const char *id,
+                     const char *attr,
+                     GError    **error)
+{
+  char *value;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), NULL);
+  g_return_val_if_fail (doc != NULL && id != NULL && attr != NULL, NULL);
+  if (!lookup (self, doc, id, attr, &value, error))
+    return NULL;
+  return value != NULL ? value : g_strdup ("");
+}
+
+/**
+ * xul_store_has_value:
+ * @self: a #XulStore
+ * @doc: the document URL
+ * @id: the element id
+ * @attr: the attribute name
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when a value is stored, even an empty one; %FALSE when none is, or on
+ *   error
+ */
+gboolean
+xul_store_has_value (XulStore   *self,
+                     const char *doc,
+                     const char *id,
+                     const char *attr,
+                     GError    **error)
+{
+  g_autofree char *value = NULL;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (doc != NULL && id != NULL && attr != NULL, FALSE);
+  return lookup (self, doc, id, attr, &value, error) && value != NULL;
+}
+
+/* With the lock held: queues the change of one value for the writer. */
+static void
+queue_change (XulStore   *self,
+              const char *doc,
+              const char *id,
+              const char *attr,
+              const char *value)
+{
+  xul_key_encode (self->key, doc, id, attr);
+  xul_writer_queue (self->writer, self->key->data, self->key->len, value);
+}
+
+/**
+ * xul_store_set_value:
+ * @self: a #XulStore
+ * @doc: the document URL, at most %XUL_STORE_MAX_DOCUMENT_LENGTH characters
+ * @id: the element id, at most %XUL_STORE_MAX_NAME_LENGTH characters
+ * @attr: the attribute name, at most %XUL_STORE_MAX_NAME_LENGTH characters
+ * @value: the value, at most %XUL_STORE_MAX_VALUE_LENGTH characters
+ * @error: return location for a #GError
+ *
+ * Stores a value. Memory changes at once and #XulStore::changed is emitted; the disk
+ * follows shortly, in the background. Empty strings are valid everywhere. Setting the
+ * value already stored changes nothing and emits nothing.
+ *
+ * Returns: %TRUE on success; %FALSE with %XUL_STORE_ERROR_TOO_LONG or
+ *   %XUL_STORE_ERROR_INVALID_ARGUMENT (nothing stored), or another error
+ */
+gboolean
+xul_store_set_value (XulStore   *self,
+                     const char *doc,
+                     const char *id,
+                     const char *attr,
+                     const char *value,
+                     GError    **error)
+{
+  gboolean changed;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (doc != NULL && id != NULL && attr != NULL && value != NULL, FALSE);
+  if (!check_tuple (doc, id, attr, error) ||
+      !xul_store_check_string ("value", value, XUL_STORE_MAX_VALUE_LENGTH, error) ||
+      !lock_for (self, TRUE, error))
+    return FALSE;
+  if (!ensure_loaded (self, doc, error))
+    {
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+  changed = xul_cache_set (self->cache, doc, id, attr, value);
+  if (changed)
+    queue_change (self, doc, id, attr, value);
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0, doc, id, attr, value);
+  return TRUE;
+}
+
+/**
+ * xul_store_remove_value:
+ * @self: a #XulStore
+ * @doc: the document URL
+ * @id: the element id
+ * @attr: the attribute name
+ * @error: return location for a #GError
+ *
+ * Removes a value; removing one that is not there is not an error. When it was the
+ * last attribute of the element, the element leaves xul_store_get_ids(); when it was
+ * the last value of the document, the document leaves xul_store_get_documents().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+xul_store_remove_value (XulStore   *self,
+                        const char *doc,
+                        const char *id,
+                        const char *attr,
+                        GError    **error)
+{
+  gboolean absent, removed;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (doc != NULL && id != NULL && attr != NULL, FALSE);
+  if (!check_lookup (doc, id, attr, &absent, error) || !lock_for (self, TRUE, error))
+    return FALSE;
+  if (!absent && !ensure_loaded (self, doc, error))
+    {
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+  removed = !absent && xul_cache_remove (self->cache, doc, id, attr);
+  if (removed)
+    queue_change (self, doc, id, attr, NULL);
+  g_mutex_unlock (&self->lock);
+
+  if (removed)
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0, doc, id, attr, NULL);
+  return TRUE;
+}
+
+/* With the lock held: removes a loaded document, queueing a deletion and recording a
+ * change for each of its values. */
+static void
+remove_loaded_document (XulStore   *self,
+                        const char *doc,
+                        GPtrArray  *changes)
+{
+  g_autoptr (GPtrArray) removed = xul_cache_remove_document (self->cache, doc);
+
+  for (guint i = 0; i < removed->len; i++)
+    {
+      XulCacheEntry *entry = g_ptr_array_index (removed, i);
+      queue_change (self, entry->doc, entry->id, entry->attr, NULL);
+      g_ptr_array_add (changes, change_new (entry->doc, entry->id, entry->attr, NULL));
+    }
+}
+
+/**
+ * xul_store_remove_document:
+ * @self: a #XulStore
+ * @doc: the document URL
+ * @error: return location for a #GError
+ *
+ * Removes every value of the document, emitting #XulStore::changed once for each. An
+ * unknown document is not an error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+xul_store_remove_document (XulStore   *self,
+                           const char *doc,
+                           GError    **error)
+{
+  g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) change_free);
+  gboolean ok;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (doc != NULL, FALSE);
+  if (!check_tuple (doc, NULL, NULL, error) || !lock_for (self, TRUE, error))
+    return FALSE;
+  ok = ensure_loaded (self, doc, error);
+  if (ok)
+    remove_loaded_document (self, doc, changes);
+  g_mutex_unlock (&self->lock);
+
+  emit_changes (self, changes);
+  return ok;
+}
+
+/* With the lock held: learns the names of the documents on disk, once. */
+static gboolean
+ensure_names_loaded (XulStore *self,
+                     GError  **error)
+{
+  if (self->names_loaded)
+    return TRUE;
+  self->names_loaded = xul_load_document_names (self->cache, self->kv, error);
+  return self->names_loaded;
+}
+
+/**
+ * xul_store_clear:
+ * @self: a #XulStore
+ * @error: return location for a #GError
+ *
+ * Removes every value of every document, emitting #XulStore::changed once for each.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+xul_store_clear (XulStore *self,
+                 GError  **error)
+{
+  g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) change_free);
+  g_auto (GStrv) docs = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  if (!lock_for (self, TRUE, error))
+    return FALSE;
+  ok = ensure_names_loaded (self, error);
+  if (ok)
+    docs = xul_cache_list_documents (self->cache);
+  /* Load everything first: a failure must not leave the store half cleared. */
+  for (guint i = 0; ok && docs[i] != NULL; i++)
+    ok = ensure_loaded (self, docs[i], error);
+  for (guint i = 0; ok && docs[i] != NULL; i++)
+    remove_loaded_document (self, docs[i], changes);
+  g_mutex_unlock (&self->lock);
+
+  emit_changes (self, changes);
+  return ok;
+}
+
+/**
+ * xul_store_get_documents:
+ * @self: a #XulStore
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the documents that hold at least
+ *   one value, sorted by the bytes of their UTF-8; an empty array when there are none;
+ *   %NULL on error
+ */
+char **
+xul_store_get_documents (XulStore *self,
+                         GError  **error)
+{
+  char **docs = NULL;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), NULL);
+  if (!lock_for (self, FALSE, error))
+    return NULL;
+  if (ensure_names_loaded (self, error))
+    docs = xul_cache_list_documents (self->cache);
+  g_mutex_unlock (&self->lock);
+  return docs;
+}
+
+/* Lists the ids of @doc (when @id is NULL) or the attributes of @id. */
+static char **
+list_in_document (XulStore   *self,
+                  const char *doc,
+                  const char *id,
+                  GError    **error)
+{
+  char **names = NULL;
+  gboolean absent;
+
+  if (!check_lookup (doc, id, NULL, &absent, error) || !lock_for (self, FALSE, error))
+    return NULL;
+  if (absent)
+    names = g_new0 (char *, 1);
+  else if (ensure_loaded (self, doc, error))
+    names = id == NULL ? xul_cache_list_ids (self->cache, doc)
+                       : xul_cache_list_attributes (self->cache, doc, id);
+  g_mutex_unlock (&self->lock);
+  return names;
+}
+
+/**
+ * xul_store_get_ids:
+ * @self: a #XulStore
+ * @doc: the document URL
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the ids of the elements of @doc
+ *   that hold at least one value, sorted by bytes; an empty array for an unknown
+ *   document; %NULL on error
+ */
+char **
+xul_store_get_ids (XulStore   *self,
+                   const char *doc,
+                   GError    **error)
+{
+  g_return_val_if_fail (XUL_IS_STORE (self), NULL);
+  g_return_val_if_fail (doc != NULL, NULL);
+  return list_in_document (self, doc, NULL, error);
+}
+
+/**
+ * xul_store_get_attributes:
+ * @self: a #XulStore
+ * @doc: the document URL
+ * @id: the element id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the attribute names stored for
+ *   the element, sorted by bytes; an empty array when there are none; %NULL on error
+ */
+char **
+xul_store_get_attributes (XulStore   *self,
+                          const char *doc,
+                          const char *id,
+                          GError    **error)
+{
+  g_return_val_if_fail (XUL_IS_STORE (self), NULL);
+  g_return_val_if_fail (doc != NULL && id != NULL, NULL);
+  return list_in_document (self, doc, id, error);
+}
+
+/**
+ * xul_store_flush:
+ * @self: a #XulStore
+ * @error: return location for a #GError
+ *
+ * Commits every change made so far and makes it durable: it survives a crash and a
+ * power loss. Blocks until then. A background commit that failed since the last flush
+ * (disk full, I/O error) is reported here; its changes are still in memory and are
+ * retried. Flushing a read-only store does nothing.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+xul_store_flush (XulStore *self,
+                 GError  **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  if (!lock_for (self, FALSE, error))
+    return FALSE;
+  if (self->writer == NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  self->writer_users++;
+  g_mutex_unlock (&self->lock);
+
+  ok = xul_writer_flush (self->writer, error);
+
+  g_mutex_lock (&self->lock);
+  if (--self->writer_users == 0)
+    g_cond_broadcast (&self->writer_idle);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+static void
+flush_in_thread (GTask        *task,
+                 gpointer      source,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (xul_store_flush (XUL_STORE (source), &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * xul_store_flush_async:
+ * @self: a #XulStore
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called in the thread-default main context of the caller
+ *   when the flush is done
+ * @user_data: data for @callback
+ *
+ * Does what xul_store_flush() does, without blocking the caller. Cancelling only stops
+ * the wait for the result; the changes are committed all the same.
+ */
+void
+xul_store_flush_async (XulStore           *self,
+                       GCancellable       *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (XUL_IS_STORE (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, xul_store_flush_async);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, flush_in_thread);
+}
+
+/**
+ * xul_store_flush_finish:
+ * @self: a #XulStore
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the flush succeeded
+ */
+gboolean
+xul_store_flush_finish (XulStore     *self,
+                        GAsyncResult *result,
+                        GError      **error)
+{
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * xul_store_close:
+ * @self: a #XulStore
+ * @error: return location for a #GError
+ *
+ * Flushes, stops the writer thread and releases the file (and its writer lock). Every
+ * later call fails with %XUL_STORE_ERROR_CLOSED. Closing twice is not an error.
+ * Disposing of a store that is still open closes it.
+ *
+ * Returns: %TRUE on success; on error (the last changes could not be written) the
+ *   store is closed all the same
+ */
+gboolean
+xul_store_close (XulStore *self,
+                 GError  **error)
+{
+  GError *local_error = NULL;
+  GError *kv_error = NULL;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  g_mutex_lock (&self->lock);
+  if (self->closed)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  self->closed = TRUE;
+  while (self->writer_users > 0)
+    g_cond_wait (&self->writer_idle, &self->lock);
+  g_mutex_unlock (&self->lock);
+
+  if (self->writer != NULL)
+    xul_writer_stop (g_steal_pointer (&self->writer), &local_error);
+  g_clear_pointer (&self->kv, xul_kv_store_unref);
+  if (self->db != NULL && !xul_kv_db_close (self->db, &kv_error) && local_error == NULL)
+    xul_store_propagate_kv_error (&local_error, kv_error);
+  g_clear_error (&kv_error);
+  g_clear_pointer (&self->file_lock, xul_lock_release);
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * xul_store_get_path:
+ * @self: a #XulStore
+ *
+ * Returns: (type filename): the database file
+ */
+const char *
+xul_store_get_path (XulStore *self)
+{
+  g_return_val_if_fail (XUL_IS_STORE (self), NULL);
+  return self->path;
+}
+
+/**
+ * xul_store_get_flags:
+ * @self: a #XulStore
+ *
+ * Returns: the flags the store was opened with
+ */
+XulStoreFlags
+xul_store_get_flags (XulStore *self)
+{
+  g_return_val_if_fail (XUL_IS_STORE (self), XUL_STORE_FLAGS_NONE);
+  return self->flags;
+}
+
+/**
+ * xul_store_get_db:
+ * @self: a #XulStore
+ *
+ * The kvcore database underneath, for what XulStore itself does not cover: whether
+ * opening recovered from corruption (xul_kv_db_get_recovery()), backups, integrity
+ * checks, meta records. Do not change the store named "xulstore" through it.
+ *
+ * Returns: (transfer none) (nullable): the database, or %NULL once closed
+ */
+XulKvDb *
+xul_store_get_db (XulStore *self)
+{
+  g_return_val_if_fail (XUL_IS_STORE (self), NULL);
+  return self->db;
+}
+
+static gboolean
+open_files (XulStore *self,
+            GError  **error)
+{
+  gboolean read_only = is_read_only (self);
+  GError *kv_error = NULL;
+
+  if (!read_only && (self->file_lock = xul_lock_acquire (self->path, error)) == NULL)
+    return FALSE;
+  self->db = xul_kv_db_open (self->path,
+                             read_only ? XUL_KV_OPEN_READ_ONLY : XUL_KV_OPEN_NONE,
+                             &kv_error);
+  if (self->db != NULL)
+    self->kv = xul_kv_db_open_store (self->db, XUL_STORE_KV_NAME,
+                                     read_only ? XUL_KV_STORE_NONE : XUL_KV_STORE_CREATE,
+                                     &kv_error);
+  /* A file nobody has written to yet is an empty store. */
+  if (read_only && g_error_matches (kv_error, XUL_KV_ERROR, XUL_KV_ERROR_NO_SUCH_STORE))
+    g_clear_error (&kv_error);
+  if (kv_error != NULL)
+    {
+      xul_store_propagate_kv_error (error, kv_error);
+      return FALSE;
+    }
+  if (!read_only)
+    self->writer = xul_writer_new (self->kv, self->write_delay_ms);
+  return TRUE;
+}
+
+static gboolean
+xul_store_initable_init (GInitable    *initable,
+                         GCancellable *cancellable,
+                         GError      **error)
+{
+  XulStore *self = XUL_STORE (initable);
+
+  if (self->path == NULL || self->path[0] == '\0')
+    {
+      g_set_error_literal (error, XUL_STORE_ERROR, XUL_STORE_ERROR_INVALID_ARGUMENT,
+                           "No store path was given");
+      self->closed = TRUE;
+      return FALSE;
+    }
+  if (!open_files (self, error))
+    {
+      xul_store_close (self, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+initable_iface_init (GInitableIface *iface)
+{
+  iface->init = xul_store_initable_init;
+}
+
+/**
+ * xul_store_new:
+ * @path: (type filename): the database file; created (mode 0600) unless @flags has
+ *   %XUL_STORE_FLAGS_READ_ONLY
+ * @flags: how to open it
+ * @error: return location for a #GError
+ *
+ * Opens a store. A writable open takes the file's writer lock: a second writable open
+ * of the same file, from this process or another, fails at once with
+ * %XUL_STORE_ERROR_BUSY naming the process that holds it. A damaged file is recovered
+ * (see xul_kv_db_get_recovery() on xul_store_get_db()).
+ *
+ * Returns: (transfer full): the store, or %NULL on error
+ */
+XulStore *
+xul_store_new (const char   *path,
+               XulStoreFlags flags,
+               GError      **error)
+{
+  return g_initable_new (XUL_TYPE_STORE, NULL, error, "path", path, "flags", flags, NULL);
+}
+
+static void
+xul_store_dispose (GObject *object)
+{
+  XulStore *self = XUL_STORE (object);
+  g_autoptr (GError) error = NULL;
+
+  if (!xul_store_close (self, &error))
+    g_warning ("Closing “%s” on disposal failed: %s", self->path, error->message);
+
+  G_OBJECT_CLASS (xul_store_parent_class)->dispose (object);
+}
+
+static void
+xul_store_finalize (GObject *object)
+{
+  XulStore *self = XUL_STORE (object);
+
+  g_clear_object (&self->db);
+  xul_cache_free (self->cache);
+  g_byte_array_unref (self->key);
+  g_cond_clear (&self->writer_idle);
+  g_mutex_clear (&self->lock);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (xul_store_parent_class)->finalize (object);
+}
+
+static void
+xul_store_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  XulStore *self = XUL_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_FLAGS:
+      g_value_set_flags (value, self->flags);
+      break;
+    case PROP_WRITE_DELAY:
+      g_value_set_uint (value, self->write_delay_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+xul_store_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  XulStore *self = XUL_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      self->path = g_value_dup_string (value);
+      break;
+    case PROP_FLAGS:
+      self->flags = g_value_get_flags (value);
+      break;
+    case PROP_WRITE_DELAY:
+      self->write_delay_ms = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+xul_store_class_init (XulStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = xul_store_dispose;
+  object_class->finalize = xul_store_finalize;
+  object_class->get_property = xul_store_get_property;
+  object_class->set_property = xul_store_set_property;
+
+  /**
+   * XulStore:path: (type filename)
+   *
+   * The database file.
+   */
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_STATIC_STRINGS);
+  /**
+   * XulStore:flags:
+   *
+   * How the store was opened.
+   */
+  properties[PROP_FLAGS] =
+    g_param_spec_flags ("flags", NULL, NULL, XUL_TYPE_STORE_FLAGS, XUL_STORE_FLAGS_NONE,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                        G_PARAM_STATIC_STRINGS);
+  /**
+   * XulStore:write-delay:
+   *
+   * Milliseconds between the first change queued after a commit and the commit of
+   * everything queued by then. Longer delays group more changes per transaction;
+   * xul_store_flush() does not wait for it.
+   */
+  properties[PROP_WRITE_DELAY] =
+    g_param_spec_uint ("write-delay", NULL, NULL, 0, 60 * 1000, DEFAULT_WRITE_DELAY_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * XulStore::changed:
+   * @self: the store
+   * @doc: the document URL
+   * @id: the element id
+   * @attr: the attribute name
+   * @value: (nullable): the new value, or %NULL when the value was removed
+   *
+   * Emitted after a value changed in memory, in the thread that changed it, once for
+   * every value that a removal of a document or a clear removed.
+   */
+  signals[SIGNAL_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 4, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+xul_store_init (XulStore *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->writer_idle);
+  self->cache = xul_cache_new ();
+  self->key = g_byte_array_new ();
+  self->write_delay_ms = DEFAULT_WRITE_DELAY_MS;
+}

@@ -1,0 +1,10 @@
+/* xulstore.h: the umbrella header of libxulstore-1: the XulStore object and the kvcore
+ * layer beneath it. */
+#pragma once
+
+#include "kvcore.h"
+
+#define XULSTORE_INSIDE
+#include "xul-store.h"
+#include "xul-enum-types.h"
+#undef XULSTORE_INSIDE
