@@ -10,7 +10,7 @@ set -eu
 build_packages="gcc pkg-config meson ninja-build libglib2.0-dev libsqlite3-dev
   libjson-c-dev"
 check_packages="libcmocka-dev valgrind gobject-introspection libgirepository1.0-dev
-  python3-gi"
+  python3-gi gi-docgen"
 
 case "${1:-check}" in
   build) wanted="$build_packages" ;;

@@ -17,7 +17,26 @@ report_skipped (XulKvStore *store,
              xul_kv_db_get_path (xul_kv_store_get_db (store)));
 }
 
-/* Adds one record to the cache; FALSE when it does not decode. */
+/* Decodes one record; FALSE when it is not a valid tuple with a NUL-free UTF-8 value. */
+static gboolean
+decode_record (const guint8 *key,
+               gsize         key_len,
+               const guint8 *value,
+               gsize         value_len,
+               char        **doc,
+               char        **id,
+               char        **attr,
+               char        **text)
+{
+  if (memchr (value, 0, value_len) != NULL ||
+      !g_utf8_validate_len ((const char *) value, value_len, NULL) ||
+      !xul_key_decode (key, key_len, doc, id, attr))
+    return FALSE;
+  *text = g_strndup ((const char *) value, value_len);
+  return TRUE;
+}
+
+/* Adds one record of @doc to the cache; FALSE when it does not decode. */
 static gboolean
 load_record (XulCache     *cache,
              const char   *doc,
@@ -26,15 +45,11 @@ load_record (XulCache     *cache,
              const guint8 *value,
              gsize         value_len)
 {
-  g_autofree char *key_doc = NULL, *id = NULL, *attr = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *key_doc = NULL, *id = NULL, *attr = NULL, *text = NULL;
 
-  if (!xul_key_decode (key, key_len, &key_doc, &id, &attr) ||
-      !g_str_equal (key_doc, doc) ||
-      memchr (value, 0, value_len) != NULL ||
-      !g_utf8_validate_len ((const char *) value, value_len, NULL))
+  if (!decode_record (key, key_len, value, value_len, &key_doc, &id, &attr, &text) ||
+      !g_str_equal (key_doc, doc))
     return FALSE;
-  text = g_strndup ((const char *) value, value_len);
   xul_cache_set (cache, doc, id, attr, text);
   return TRUE;
 }
@@ -76,20 +91,42 @@ xul_load_document (XulCache   *cache,
   return TRUE;
 }
 
-/* The first key at or after @from (NULL: the first key), or NULL at the end. */
-static GBytes *
-first_key_from (XulKvStore *store,
-                GBytes     *from,
-                GError    **error)
+/* Finds the first document at or after @from that has a record that decodes, adds it
+ * to the cache, and returns where the next document starts (NULL at the end). Records
+ * that do not decode are stepped over, so a document of nothing but those is never
+ * listed. */
+static gboolean
+find_document (XulCache   *cache,
+               XulKvStore *store,
+               GBytes     *from,
+               GBytes    **next,
+               GError    **error)
 {
   g_autoptr (XulKvIter) iter = xul_kv_store_iter_range (store, from, NULL, error);
-  gsize len;
-  const guint8 *key;
 
-  if (iter == NULL || !xul_kv_iter_next (iter, error))
-    return NULL;
-  key = xul_kv_iter_get_key (iter, &len);
-  return g_bytes_new (key, len);
+  *next = NULL;
+  if (iter == NULL)
+    return FALSE;
+  while (xul_kv_iter_next (iter, error))
+    {
+      g_autofree char *doc = NULL, *id = NULL, *attr = NULL, *text = NULL;
+      gsize key_len, value_len, doc_len;
+      const guint8 *key = xul_kv_iter_get_key (iter, &key_len);
+      const guint8 *value = xul_kv_iter_get_value (iter, &value_len);
+      guint8 *successor;
+
+      if (!decode_record (key, key_len, value, value_len, &doc, &id, &attr, &text))
+        continue;
+      xul_cache_add_known (cache, doc);
+      /* "doc 0x01" is the successor of every key starting "doc 0x00". */
+      doc_len = strlen (doc);
+      successor = g_malloc (doc_len + 1);
+      memcpy (successor, doc, doc_len);
+      successor[doc_len] = 0x01;
+      *next = g_bytes_new_take (successor, doc_len + 1);
+      return TRUE;
+    }
+  return error == NULL || *error == NULL;
 }
 
 /* Learns the names of all documents without reading their records: one seek per
@@ -104,34 +141,17 @@ xul_load_document_names (XulCache   *cache,
 
   if (store == NULL)
     return TRUE;
-  for (;;)
+  do
     {
-      g_autoptr (GBytes) key = first_key_from (store, from, &local_error);
-      gsize len, doc_len;
-      const guint8 *data;
-      guint8 *next;
-
-      if (key == NULL)
-        break;
-      data = g_bytes_get_data (key, &len);
-      doc_len = xul_key_document_length (data, len);
-      if (doc_len < len && g_utf8_validate_len ((const char *) data, doc_len, NULL))
+      GBytes *next = NULL;
+      if (!find_document (cache, store, from, &next, &local_error))
         {
-          g_autofree char *doc = g_strndup ((const char *) data, doc_len);
-          xul_cache_add_known (cache, doc);
+          xul_store_propagate_kv_error (error, local_error);
+          return FALSE;
         }
-      /* doc 0x01 is the successor of the prefix doc 0x00; a key without 0x00 (not
-       * ours) is passed with key 0x00, its own successor. */
-      next = g_malloc (doc_len + 1);
-      memcpy (next, data, doc_len);
-      next[doc_len] = doc_len < len ? 0x01 : 0x00;
       g_clear_pointer (&from, g_bytes_unref);
-      from = g_bytes_new_take (next, doc_len + 1);
+      from = next;
     }
-  if (local_error != NULL)
-    {
-      xul_store_propagate_kv_error (error, local_error);
-      return FALSE;
-    }
+  while (from != NULL);
   return TRUE;
 }

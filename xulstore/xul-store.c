@@ -719,7 +719,8 @@ xul_store_get_flags (XulStore *self)
  * opening recovered from corruption (xul_kv_db_get_recovery()), backups, integrity
  * checks, meta records. Do not change the store named "xulstore" through it.
  *
- * Returns: (transfer none) (nullable): the database, or %NULL once closed
+ * Returns: (transfer none): the database; it is closed with the store and stays valid
+ *   as long as the store
  */
 XulKvDb *
 xul_store_get_db (XulStore *self)
