@@ -11,6 +11,8 @@ typedef enum {
   OP_PUT,
   OP_DELETE,
   OP_CLEAR,
+  OP_DELETE_RANGE,  /* key: the prefix; value: its successor */
+  OP_DELETE_FROM,   /* key: a prefix without successor (all 0xFF) */
   OP_SET_META,
   OP_DELETE_META,
 } OpKind;
@@ -225,6 +227,37 @@ xul_kv_batch_clear (XulKvBatch *self,
 }
 
 /**
+ * xul_kv_batch_delete_prefix:
+ * @self: a #XulKvBatch
+ * @store: the store to delete from
+ * @prefix: (array length=prefix_len) (element-type guint8): the prefix
+ * @prefix_len: its length in bytes, 1 to %XUL_KV_MAX_KEY
+ *
+ * Records the deletion of every key of @store that starts with @prefix.
+ */
+void
+xul_kv_batch_delete_prefix (XulKvBatch *self,
+                            XulKvStore *store,
+                            const void *prefix,
+                            gsize       prefix_len)
+{
+  GError *problem = NULL;
+  g_autoptr (GBytes) successor = NULL;
+  gsize successor_len = 0;
+  const void *successor_data;
+
+  g_return_if_fail (self != NULL && store != NULL);
+  g_return_if_fail (prefix != NULL || prefix_len == 0);
+  kv_check_key (prefix_len, &problem);
+  if (!accept (self, problem))
+    return;
+  successor = kv_prefix_successor (prefix, prefix_len);
+  successor_data = successor != NULL ? g_bytes_get_data (successor, &successor_len) : NULL;
+  add_op (self, successor != NULL ? OP_DELETE_RANGE : OP_DELETE_FROM, store, prefix,
+          prefix_len, successor_data, successor_len);
+}
+
+/**
  * xul_kv_batch_set_meta:
  * @self: a #XulKvBatch
  * @key: the meta key (store-name rules; the prefix `kvcore.` is reserved)
@@ -269,6 +302,8 @@ static const char *const op_sql[] = {
              " ON CONFLICT (store_id, key) DO UPDATE SET value = excluded.value",
   [OP_DELETE] = "DELETE FROM data WHERE store_id = ?1 AND key = ?2",
   [OP_CLEAR] = "DELETE FROM data WHERE store_id = ?1",
+  [OP_DELETE_RANGE] = "DELETE FROM data WHERE store_id = ?1 AND key >= ?2 AND key < ?3",
+  [OP_DELETE_FROM] = "DELETE FROM data WHERE store_id = ?1 AND key >= ?2",
   [OP_SET_META] = "INSERT INTO meta (key, value) VALUES (?2, ?3)"
                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
   [OP_DELETE_META] = "DELETE FROM meta WHERE key = ?2",
@@ -278,6 +313,8 @@ static const char *const op_verb[] = {
   [OP_PUT] = "write to",
   [OP_DELETE] = "delete from",
   [OP_CLEAR] = "clear",
+  [OP_DELETE_RANGE] = "delete from",
+  [OP_DELETE_FROM] = "delete from",
   [OP_SET_META] = "write a meta record of",
   [OP_DELETE_META] = "delete a meta record of",
 };
@@ -320,7 +357,7 @@ apply_op (KvConn     *conn,
     if (op->kind == OP_SET_META)
       sqlite3_bind_text (stmt, 3, (const char *) arena + op->value_offset,
                          (int) op->value_len, SQLITE_STATIC);
-    else if (op->kind == OP_PUT)
+    else if (op->kind == OP_PUT || op->kind == OP_DELETE_RANGE)
       kv_bind_bytes (stmt, 3, arena + op->value_offset, op->value_len);
     rc = sqlite3_step (stmt);
   }

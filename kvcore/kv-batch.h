@@ -44,6 +44,11 @@ void xul_kv_batch_delete (XulKvBatch *self,
                           const void *key,
                           gsize       key_len);
 XUL_AVAILABLE_IN_1_0
+void xul_kv_batch_delete_prefix (XulKvBatch *self,
+                                 XulKvStore *store,
+                                 const void *prefix,
+                                 gsize       prefix_len);
+XUL_AVAILABLE_IN_1_0
 void xul_kv_batch_clear (XulKvBatch *self,
                          XulKvStore *store);
 XUL_AVAILABLE_IN_1_0

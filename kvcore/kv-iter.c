@@ -146,23 +146,6 @@ xul_kv_store_iter_range (XulKvStore *store,
   return g_steal_pointer (&self);
 }
 
-/* The smallest key greater than every key starting with @prefix, or NULL when there is
- * none (the prefix is all 0xFF bytes). */
-static GBytes *
-prefix_successor (const guint8 *prefix,
-                  gsize         len)
-{
-  while (len > 0 && prefix[len - 1] == 0xff)
-    len--;
-  if (len == 0)
-    return NULL;
-  {
-    guint8 *next = g_memdup2 (prefix, len);
-    next[len - 1]++;
-    return g_bytes_new_take (next, len);
-  }
-}
-
 /**
  * xul_kv_store_iter_prefix:
  * @store: a #XulKvStore
@@ -191,7 +174,7 @@ xul_kv_store_iter_prefix (XulKvStore *store,
   if (prefix_len > 0)
     {
       from = g_bytes_new (prefix, prefix_len);
-      to = prefix_successor (prefix, prefix_len);
+      to = kv_prefix_successor (prefix, prefix_len);
     }
   return xul_kv_store_iter_range (store, from, to, error);
 }

@@ -1,4 +1,5 @@
-/* kv-limits.c: the documented limits on names, keys, values and meta records.
+/* kv-limits.c: the documented limits on names, keys, values and meta records, and the
+ * bounds of key prefixes.
  *
  * Every check runs before SQLite sees the data, so a bad argument is always a clear
  * XUL_KV_ERROR and never an SQL problem. */
@@ -110,4 +111,21 @@ kv_check_meta (const char *key,
       return FALSE;
     }
   return TRUE;
+}
+
+/* The smallest key greater than every key starting with @prefix, or NULL when there is
+ * none (the prefix is all 0xFF bytes): drop trailing 0xFF bytes, increment the last. */
+GBytes *
+kv_prefix_successor (const guint8 *prefix,
+                     gsize         len)
+{
+  guint8 *next;
+
+  while (len > 0 && prefix[len - 1] == 0xff)
+    len--;
+  if (len == 0)
+    return NULL;
+  next = g_memdup2 (prefix, len);
+  next[len - 1]++;
+  return g_bytes_new_take (next, len);
 }

@@ -81,6 +81,8 @@ gboolean kv_check_meta (const char *key,
                         const char *value,
                         gboolean    writing,
                         GError    **error);
+GBytes *kv_prefix_successor (const guint8 *prefix,
+                             gsize         len);
 
 /* kv-conn.c */
 KvConn *kv_conn_open (const char *path,

@@ -7,6 +7,7 @@
  * `changed` is emitted after the lock is released, so handlers may call back in. */
 #include "config.h"
 
+#include "xul-changes-private.h"
 #include "xul-key-private.h"
 #include "xul-lock-private.h"
 #include "xul-store-private.h"
@@ -362,20 +363,35 @@ xul_store_remove_value (XulStore   *self,
   return TRUE;
 }
 
-/* With the lock held: removes a loaded document, queueing a deletion and recording a
- * change for each of its values. */
+/* With the lock held: removes a loaded document from the cache, recording a change
+ * for each of its values. */
+static GPtrArray *
+announce_removed_document (XulStore   *self,
+                           const char *doc,
+                           GPtrArray  *announced)
+{
+  GPtrArray *removed = xul_cache_remove_document (self->cache, doc);
+
+  for (guint i = 0; i < removed->len; i++)
+    {
+      XulCacheEntry *entry = g_ptr_array_index (removed, i);
+      g_ptr_array_add (announced, change_new (entry->doc, entry->id, entry->attr, NULL));
+    }
+  return removed;
+}
+
+/* With the lock held: the same, queueing the deletion of each value for the writer. */
 static void
 remove_loaded_document (XulStore   *self,
                         const char *doc,
-                        GPtrArray  *changes)
+                        GPtrArray  *announced)
 {
-  g_autoptr (GPtrArray) removed = xul_cache_remove_document (self->cache, doc);
+  g_autoptr (GPtrArray) removed = announce_removed_document (self, doc, announced);
 
   for (guint i = 0; i < removed->len; i++)
     {
       XulCacheEntry *entry = g_ptr_array_index (removed, i);
       queue_change (self, entry->doc, entry->id, entry->attr, NULL);
-      g_ptr_array_add (changes, change_new (entry->doc, entry->id, entry->attr, NULL));
     }
 }
 
@@ -540,6 +556,189 @@ xul_store_get_attributes (XulStore   *self,
   g_return_val_if_fail (XUL_IS_STORE (self), NULL);
   g_return_val_if_fail (doc != NULL && id != NULL, NULL);
   return list_in_document (self, doc, id, error);
+}
+
+/* Checks every change before anything happens: apply is all or nothing. */
+static gboolean
+check_changes (const XulChange *changes,
+               guint            n_changes,
+               GError         **error)
+{
+  for (guint i = 0; i < n_changes; i++)
+    {
+      const XulChange *change = &changes[i];
+      if (change->doc != NULL && !check_tuple (change->doc, change->id, change->attr, error))
+        return FALSE;
+      if (change->kind == XUL_CHANGE_SET_VALUE &&
+          !xul_store_check_string ("value", change->value, XUL_STORE_MAX_VALUE_LENGTH,
+                                   error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* With the lock held: loads what the removals touch, so that each removed value can be
+ * announced; values that are only set are written without loading their document. */
+static gboolean
+load_for_removals (XulStore        *self,
+                   const XulChange *changes,
+                   guint            n_changes,
+                   GError         **error)
+{
+  for (guint i = 0; i < n_changes; i++)
+    {
+      const XulChange *change = &changes[i];
+      if (change->kind == XUL_CHANGE_CLEAR)
+        {
+          g_auto (GStrv) docs = NULL;
+          if (!ensure_names_loaded (self, error))
+            return FALSE;
+          docs = xul_cache_list_documents (self->cache);
+          for (guint d = 0; docs[d] != NULL; d++)
+            if (!ensure_loaded (self, docs[d], error))
+              return FALSE;
+        }
+      else if ((change->kind == XUL_CHANGE_REMOVE_VALUE ||
+                change->kind == XUL_CHANGE_REMOVE_DOCUMENT) &&
+               !ensure_loaded (self, change->doc, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static XulKvBatch *
+batch_from_changes (XulStore        *self,
+                    const XulChange *changes,
+                    guint            n_changes)
+{
+  XulKvBatch *batch = xul_kv_batch_new ();
+
+  for (guint i = 0; i < n_changes; i++)
+    {
+      const XulChange *change = &changes[i];
+      switch (change->kind)
+        {
+        case XUL_CHANGE_SET_VALUE:
+          xul_key_encode (self->key, change->doc, change->id, change->attr);
+          xul_kv_batch_put (batch, self->kv, self->key->data, self->key->len, change->value,
+                            strlen (change->value));
+          break;
+        case XUL_CHANGE_REMOVE_VALUE:
+          xul_key_encode (self->key, change->doc, change->id, change->attr);
+          xul_kv_batch_delete (batch, self->kv, self->key->data, self->key->len);
+          break;
+        case XUL_CHANGE_REMOVE_DOCUMENT:
+          xul_key_encode_prefix (self->key, change->doc, NULL);
+          xul_kv_batch_delete_prefix (batch, self->kv, self->key->data, self->key->len);
+          break;
+        case XUL_CHANGE_CLEAR:
+          xul_kv_batch_clear (batch, self->kv);
+          break;
+        case XUL_CHANGE_SET_META:
+          xul_kv_batch_set_meta (batch, change->meta_key, change->value);
+          break;
+        }
+    }
+  return batch;
+}
+
+/* With the lock held, after the commit: brings loaded documents up to date and
+ * records what to announce. A document that is not loaded is simply read from disk
+ * when first used. */
+static void
+update_cache (XulStore        *self,
+              const XulChange *changes,
+              guint            n_changes,
+              GPtrArray       *announced)
+{
+  for (guint i = 0; i < n_changes; i++)
+    {
+      const XulChange *change = &changes[i];
+      g_auto (GStrv) docs = NULL;
+
+      switch (change->kind)
+        {
+        case XUL_CHANGE_SET_VALUE:
+          if (xul_cache_is_loaded (self->cache, change->doc))
+            xul_cache_set (self->cache, change->doc, change->id, change->attr, change->value);
+          else
+            xul_cache_add_known (self->cache, change->doc);
+          g_ptr_array_add (announced, change_new (change->doc, change->id, change->attr,
+                                                  change->value));
+          break;
+        case XUL_CHANGE_REMOVE_VALUE:
+          if (xul_cache_remove (self->cache, change->doc, change->id, change->attr))
+            g_ptr_array_add (announced,
+                             change_new (change->doc, change->id, change->attr, NULL));
+          break;
+        case XUL_CHANGE_REMOVE_DOCUMENT:
+          g_ptr_array_unref (announce_removed_document (self, change->doc, announced));
+          break;
+        case XUL_CHANGE_CLEAR:
+          docs = xul_cache_list_documents (self->cache);
+          for (guint d = 0; docs[d] != NULL; d++)
+            {
+              /* Documents set earlier in this list but not loaded leave no trace. */
+              if (!xul_cache_is_loaded (self->cache, docs[d]))
+                xul_cache_mark_loaded (self->cache, docs[d]);
+              g_ptr_array_unref (announce_removed_document (self, docs[d], announced));
+            }
+          break;
+        case XUL_CHANGE_SET_META:
+          break;
+        }
+    }
+}
+
+/**
+ * xul_store_apply:
+ * @self: a #XulStore
+ * @changes: the changes to make
+ * @error: return location for a #GError
+ *
+ * Makes all of @changes, in order, in one transaction, and durably: when it returns
+ * %TRUE they are on disk, together with the meta records they set; when it fails,
+ * nothing changed, in memory or on disk. Changes made before are committed first.
+ * Unlike the single-value calls, it waits for the disk. #XulStore::changed is emitted
+ * for every value set (even to the value it had) and for every value removed.
+ *
+ * Returns: %TRUE on success; %FALSE with %XUL_STORE_ERROR_TOO_LONG or
+ *   %XUL_STORE_ERROR_INVALID_ARGUMENT for a change that breaks a limit, or another
+ *   error
+ */
+gboolean
+xul_store_apply (XulStore   *self,
+                 XulChanges *changes,
+                 GError    **error)
+{
+  g_autoptr (GPtrArray) announced = g_ptr_array_new_with_free_func ((GDestroyNotify) change_free);
+  g_autoptr (XulKvBatch) batch = NULL;
+  GError *kv_error = NULL;
+  const XulChange *list;
+  guint n;
+  gboolean ok;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (changes != NULL, FALSE);
+  list = xul_changes_peek (changes, &n);
+  if (!check_changes (list, n, error) || !lock_for (self, TRUE, error))
+    return FALSE;
+  /* Queued changes are older: they must reach the disk before these. The writer never
+   * takes the store lock, so waiting for it here is safe. */
+  ok = xul_writer_flush (self->writer, error) && load_for_removals (self, list, n, error);
+  if (ok)
+    {
+      batch = batch_from_changes (self, list, n);
+      ok = xul_kv_db_commit (self->db, batch, XUL_KV_COMMIT_DURABLE, &kv_error);
+      if (!ok)
+        xul_store_propagate_kv_error (error, kv_error);
+    }
+  if (ok)
+    update_cache (self, list, n, announced);
+  g_mutex_unlock (&self->lock);
+
+  emit_changes (self, announced);
+  return ok;
 }
 
 /**

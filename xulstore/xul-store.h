@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "kvcore.h"
+#include "xul-changes.h"
 #include "xul-version.h"
 
 G_BEGIN_DECLS
@@ -148,6 +149,11 @@ char **xul_store_get_attributes (XulStore   *self,
                                  const char *doc,
                                  const char *id,
                                  GError    **error);
+
+XUL_AVAILABLE_IN_1_0
+gboolean xul_store_apply (XulStore   *self,
+                          XulChanges *changes,
+                          GError    **error);
 
 XUL_AVAILABLE_IN_1_0
 gboolean xul_store_flush (XulStore *self,

@@ -5,6 +5,7 @@
 #include "kvcore.h"
 
 #define XULSTORE_INSIDE
+#include "xul-changes.h"
 #include "xul-store.h"
 #include "xul-enum-types.h"
 #undef XULSTORE_INSIDE

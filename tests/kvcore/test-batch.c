@@ -98,6 +98,38 @@ test_clear_in_a_batch_applies_in_order (void **state)
 }
 
 static void
+test_delete_prefix_removes_exactly_the_keys_with_that_prefix (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
+  static const char *const keys[] = { "a", "ab", "ab\xff", "ab\xff\xff", "ac", "b",
+                                      "\xff", "\xff\x01", "\xfe\xff" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      kt_put (f->a, keys[i], "v");
+      kt_put (f->b, keys[i], "v");
+    }
+  xul_kv_batch_delete_prefix (batch, f->a, "ab", 2);
+  /* All 0xFF: no successor, so the deletion runs to the end of the store. */
+  xul_kv_batch_delete_prefix (batch, f->a, "\xff", 1);
+  kt_commit (f->db, batch, XUL_KV_COMMIT_NONE);
+
+  kt_assert_value (f->a, "a", "v");
+  kt_assert_value (f->a, "ab", NULL);
+  kt_assert_value (f->a, "ab\xff", NULL);
+  kt_assert_value (f->a, "ab\xff\xff", NULL);
+  kt_assert_value (f->a, "ac", "v");
+  kt_assert_value (f->a, "b", "v");
+  kt_assert_value (f->a, "\xff", NULL);
+  kt_assert_value (f->a, "\xff\x01", NULL);
+  kt_assert_value (f->a, "\xfe\xff", "v");
+  /* Another store's keys are untouched. */
+  kt_assert_value (f->b, "ab", "v");
+  kt_assert_value (f->b, "\xff", "v");
+}
+
+static void
 test_batch_failing_midway_changes_nothing (void **state)
 {
   Fixture *f = *state;
@@ -255,6 +287,7 @@ main (void)
     T (test_batch_across_stores_commits_everything),
     T (test_last_write_to_a_key_wins),
     T (test_clear_in_a_batch_applies_in_order),
+    T (test_delete_prefix_removes_exactly_the_keys_with_that_prefix),
     T (test_batch_failing_midway_changes_nothing),
     T (test_invalid_operation_refuses_the_whole_batch),
     T (test_store_of_another_database_is_refused),
