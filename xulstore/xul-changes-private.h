@@ -2,7 +2,7 @@
  * applies them. */
 #pragma once
 
-#include "xulstore.h"
+#include "xul-changes.h"
 
 G_BEGIN_DECLS
 

@@ -13,8 +13,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "xulstore.h"
 #include "xul-lock-private.h"
+#include "xul-store-private.h"
 
 struct _XulLock {
   int fd;

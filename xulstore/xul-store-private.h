@@ -1,8 +1,11 @@
 /* xul-store-private.h: what the xul-*.c files of the XulStore layer share. */
 #pragma once
 
-#include "xulstore.h"
+#include "kvcore.h"
 #include "xul-cache-private.h"
+#include "xul-changes.h"
+#include "xul-enum-types.h"
+#include "xul-store.h"
 
 G_BEGIN_DECLS
 

@@ -1,0 +1,93 @@
+/* xul-legacy-private.h: what the files of migrate/ share: the legacy JSON reader and
+ * writer, report building, and file helpers. */
+#pragma once
+
+#include "xulstore.h"
+
+G_BEGIN_DECLS
+
+/* Callbacks of xul_legacy_parse(), called in file order. */
+typedef struct {
+  /* A value to import, converted to the text Firefox would serve. */
+  void (*value) (const char *doc,
+                 const char *id,
+                 const char *attr,
+                 const char *value,
+                 gpointer    data);
+  /* The start of a document's or an element's object (@id NULL for a document). */
+  void (*object) (const char *doc,
+                  const char *id,
+                  gpointer    data);
+  /* An entry that cannot be imported (@path is a JSON Pointer): not an object where one
+   * is needed, null, an array, an object as a value, a name over its XulStore limit, a
+   * string a C string cannot hold. Returning FALSE stops the parse with
+   * XUL_LEGACY_ERROR_BAD_SHAPE. */
+  gboolean (*skipped) (const char *path,
+                       const char *reason,
+                       gpointer    data);
+  /* A value over XUL_STORE_MAX_VALUE_LENGTH characters, passed to @value cut to it. */
+  void (*truncated) (const char *path,
+                     const char *reason,
+                     gpointer    data);
+  /* A key repeats within its object: the later one wins, as in JSON.parse. */
+  void (*duplicate) (gpointer data);
+  /* Bytes parsed so far, now and then. */
+  void (*progress) (gsize    done,
+                    gsize    total,
+                    gpointer data);
+} XulLegacyVisitor;
+
+/* Parses a legacy file's content (a UTF-8 byte-order mark is skipped; only white space
+ * is no data). Any JSON or UTF-8 error fails the whole parse, with its position. */
+gboolean xul_legacy_parse (const char             *text,
+                           gsize                   len,
+                           const char             *filename,
+                           const XulLegacyVisitor *visitor,
+                           gpointer                data,
+                           GError                **error);
+
+/* TRUE when @text holds nothing but an optional byte-order mark and white space. */
+gboolean xul_legacy_is_blank (const char *text,
+                              gsize       len);
+
+/* xul-legacy-writer.c: appends @text as a JSON string, as JSON.stringify writes it. */
+void xul_legacy_append_json_string (GString    *out,
+                                    const char *text);
+
+/* xul-legacy-number.c: String(number) in JavaScript. */
+char *xul_legacy_format_number (double value);
+
+/* Appends "/" and @component escaped as a JSON Pointer token (RFC 6901). */
+void xul_legacy_pointer_append (GString    *pointer,
+                                const char *component);
+
+/* xul-legacy-file.c */
+GBytes *xul_legacy_read_file (const char *path,
+                              guint64     max_size,
+                              GError    **error);
+/* SHA-256 of the content, in hex. */
+char *xul_legacy_fingerprint (GBytes *content);
+/* Called once the new content is synced in its temporary file, before it replaces the
+ * old one; returning FALSE (with @error set) leaves the old file in place. */
+typedef gboolean (*XulLegacyBeforeRename) (GBytes   *content,
+                                           gpointer  data,
+                                           GError  **error);
+gboolean xul_legacy_replace_file (const char            *path,
+                                  GBytes                *content,
+                                  XulLegacyBeforeRename  before_rename,
+                                  gpointer               data,
+                                  GError               **error);
+char *xul_legacy_move_aside (const char *path,
+                             const char *tag,
+                             GError    **error);
+
+/* xul-legacy-error.c */
+void xul_legacy_set_error_at (GError    **error,
+                              XulLegacyError code,
+                              const char *text,
+                              gsize       offset,
+                              const char *filename,
+                              const char *format,
+                              ...) G_GNUC_PRINTF (6, 7);
+
+G_END_DECLS
