@@ -37,4 +37,27 @@ GBytes *xul_legacy_importer_read (XulLegacyImporter *self,
                                   const char        *path,
                                   GError           **error);
 
+/* Meta records of the migration layer (see docs/format.md). */
+#define XUL_MIGRATE_META_IMPORT "migrate.legacy-import"
+#define XUL_MIGRATE_META_FINALIZED "migrate.finalized"
+#define XUL_MIRROR_META_FINGERPRINT "migrate.mirror-sha256"
+#define XUL_MIRROR_META_PENDING "migrate.mirror-pending-sha256"
+#define XUL_MIRROR_META_STAT "migrate.mirror-stat"
+
+/* xul-mirror.c */
+typedef struct _XulMirror XulMirror;
+
+/* Keeps @json_path equal to @store from now on, @delay_ms after changes and at every
+ * flush and close, until the store is freed. @dirty: write it soon even without a
+ * change. */
+void xul_mirror_attach (XulStore   *store,
+                        const char *json_path,
+                        guint       delay_ms,
+                        gboolean    dirty);
+/* Writes the mirror now, recording its fingerprint. */
+gboolean xul_mirror_write_file (XulStore   *store,
+                                const char *json_path,
+                                GError    **error);
+char *xul_mirror_stat_stamp (const char *path);
+
 G_END_DECLS

@@ -46,6 +46,7 @@ enum {
 
 enum {
   SIGNAL_CHANGED,
+  SIGNAL_FLUSHED,
   N_SIGNALS
 };
 
@@ -380,18 +381,20 @@ announce_removed_document (XulStore   *self,
   return removed;
 }
 
-/* With the lock held: the same, queueing the deletion of each value for the writer. */
+/* With the lock held: the same, adding the key of each removed value to @keys. */
 static void
 remove_loaded_document (XulStore   *self,
                         const char *doc,
-                        GPtrArray  *announced)
+                        GPtrArray  *announced,
+                        GPtrArray  *keys)
 {
   g_autoptr (GPtrArray) removed = announce_removed_document (self, doc, announced);
 
   for (guint i = 0; i < removed->len; i++)
     {
       XulCacheEntry *entry = g_ptr_array_index (removed, i);
-      queue_change (self, entry->doc, entry->id, entry->attr, NULL);
+      xul_key_encode (self->key, entry->doc, entry->id, entry->attr);
+      g_ptr_array_add (keys, g_bytes_new (self->key->data, self->key->len));
     }
 }
 
@@ -420,7 +423,11 @@ xul_store_remove_document (XulStore   *self,
     return FALSE;
   ok = ensure_loaded (self, doc, error);
   if (ok)
-    remove_loaded_document (self, doc, changes);
+    {
+      g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      remove_loaded_document (self, doc, changes, keys);
+      xul_writer_queue_deletions (self->writer, keys);
+    }
   g_mutex_unlock (&self->lock);
 
   emit_changes (self, changes);
@@ -464,8 +471,13 @@ xul_store_clear (XulStore *self,
   /* Load everything first: a failure must not leave the store half cleared. */
   for (guint i = 0; ok && docs[i] != NULL; i++)
     ok = ensure_loaded (self, docs[i], error);
-  for (guint i = 0; ok && docs[i] != NULL; i++)
-    remove_loaded_document (self, docs[i], changes);
+  if (ok)
+    {
+      g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      for (guint i = 0; docs[i] != NULL; i++)
+        remove_loaded_document (self, docs[i], changes, keys);
+      xul_writer_queue_deletions (self->writer, keys);
+    }
   g_mutex_unlock (&self->lock);
 
   emit_changes (self, changes);
@@ -776,6 +788,9 @@ xul_store_flush (XulStore *self,
   if (--self->writer_users == 0)
     g_cond_broadcast (&self->writer_idle);
   g_mutex_unlock (&self->lock);
+
+  if (ok)
+    g_signal_emit (self, signals[SIGNAL_FLUSHED], 0);
   return ok;
 }
 
@@ -863,13 +878,20 @@ xul_store_close (XulStore *self,
       g_mutex_unlock (&self->lock);
       return TRUE;
     }
+  g_mutex_unlock (&self->lock);
+
+  /* Companions save their last state while the store can still be read. */
+  if (self->writer == NULL || xul_writer_flush (self->writer, &local_error))
+    g_signal_emit (self, signals[SIGNAL_FLUSHED], 0);
+
+  g_mutex_lock (&self->lock);
   self->closed = TRUE;
   while (self->writer_users > 0)
     g_cond_wait (&self->writer_idle, &self->lock);
   g_mutex_unlock (&self->lock);
 
   if (self->writer != NULL)
-    xul_writer_stop (g_steal_pointer (&self->writer), &local_error);
+    xul_writer_stop (g_steal_pointer (&self->writer), local_error == NULL ? &local_error : NULL);
   g_clear_pointer (&self->kv, xul_kv_store_unref);
   if (self->db != NULL && !xul_kv_db_close (self->db, &kv_error) && local_error == NULL)
     xul_store_propagate_kv_error (&local_error, kv_error);
@@ -1134,6 +1156,19 @@ xul_store_class_init (XulStoreClass *klass)
    * Emitted after a value changed in memory, in the thread that changed it, once for
    * every value that a removal of a document or a clear removed.
    */
+  /**
+   * XulStore::flushed:
+   * @self: the store
+   *
+   * Emitted in the calling thread after xul_store_flush() made every change durable,
+   * and when xul_store_close() (or the disposal of an open store) has flushed the last
+   * changes, while the store can still be read. Companions that keep files of their
+   * own in step with the store (a legacy mirror, say) bring them up to date here.
+   */
+  signals[SIGNAL_FLUSHED] =
+    g_signal_new ("flushed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
+
   signals[SIGNAL_CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 4, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,

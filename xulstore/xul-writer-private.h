@@ -20,6 +20,11 @@ void xul_writer_queue (XulWriter    *self,
                        gsize         key_len,
                        const char   *value);
 
+/* Queues the deletion of each key of @keys (GBytes *) so that they all commit in the
+ * same transaction: a reader never sees part of them done. */
+void xul_writer_queue_deletions (XulWriter *self,
+                                 GPtrArray *keys);
+
 /* Commits everything queued so far and makes it durable. Returns the first error of a
  * background commit since the last flush, if any (its changes stay queued and are
  * retried). */

@@ -37,6 +37,20 @@ queue_new (void)
                                 (GDestroyNotify) g_bytes_unref);
 }
 
+/* With the lock held: the first change after a commit starts the delay. */
+static void
+queue_locked (XulWriter *self,
+              GBytes    *key,
+              GBytes    *value)
+{
+  if (g_hash_table_size (self->queue) == 0)
+    {
+      self->deadline = g_get_monotonic_time () + self->delay_us;
+      g_cond_signal (&self->cond);
+    }
+  g_hash_table_replace (self->queue, key, value);
+}
+
 void
 xul_writer_queue (XulWriter    *self,
                   const guint8 *key,
@@ -47,12 +61,18 @@ xul_writer_queue (XulWriter    *self,
   GBytes *value_bytes = value != NULL ? g_bytes_new (value, strlen (value)) : NULL;
 
   g_mutex_lock (&self->lock);
-  if (g_hash_table_size (self->queue) == 0)
-    {
-      self->deadline = g_get_monotonic_time () + self->delay_us;
-      g_cond_signal (&self->cond);
-    }
-  g_hash_table_replace (self->queue, key_bytes, value_bytes);
+  queue_locked (self, key_bytes, value_bytes);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+xul_writer_queue_deletions (XulWriter *self,
+                            GPtrArray *keys)
+{
+  /* One lock for all: the thread takes the queue whole, so they commit together. */
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < keys->len; i++)
+    queue_locked (self, g_bytes_ref (g_ptr_array_index (keys, i)), NULL);
   g_mutex_unlock (&self->lock);
 }
 

@@ -10,5 +10,6 @@
 #include "xul-enum-types.h"
 #include "xul-migration-report.h"
 #include "xul-legacy.h"
+#include "xul-profile.h"
 #include "xul-migrate-enum-types.h"
 #undef XULSTORE_INSIDE
