@@ -23,8 +23,9 @@ $(BUILD)/build.ninja:
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) $(MESON_FLAGS) $(ASAN_FLAGS)
 
+# Migrates the bundled legacy profile through the xulstore tool.
 demo: all
-	$(BUILD)/examples/kvcore-demo
+	tools/demo.sh $(BUILD)/tools/xulstore
 
 check: deps-check $(BUILD)/build.ninja
 	ninja -C $(BUILD)
