@@ -220,3 +220,13 @@ kv_conn_check (KvConn     *conn,
   *problems = found != NULL ? g_string_free (g_steal_pointer (&found), FALSE) : NULL;
   return TRUE;
 }
+
+/* Whether the file has kvcore's tables: a read-only open may see a file without them
+ * (a writer died before its first commit). */
+gboolean
+kv_conn_has_schema (KvConn *conn)
+{
+  gint64 version = 0;
+
+  return kv_conn_query_int (conn, "PRAGMA user_version", &version, NULL) && version > 0;
+}

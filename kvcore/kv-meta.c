@@ -32,8 +32,13 @@ xul_kv_db_get_meta (XulKvDb    *self,
     return NULL;
   {
     g_auto (KvStatement) stmt =
-      kv_conn_prepare (conn, "SELECT value FROM meta WHERE key = ?1", error);
-    if (stmt != NULL)
+      kv_conn_has_schema (conn)
+        ? kv_conn_prepare (conn, "SELECT value FROM meta WHERE key = ?1", error)
+        : NULL;
+    if (!kv_conn_has_schema (conn))
+      g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND,
+                   "No meta record “%s” in “%s”", key, self->path);
+    else if (stmt != NULL)
       {
         sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
         rc = sqlite3_step (stmt);

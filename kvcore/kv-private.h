@@ -106,6 +106,7 @@ gboolean kv_conn_check (KvConn     *conn,
                         GError    **error);
 gboolean kv_conn_sync_wal (KvConn  *conn,
                            GError **error);
+gboolean kv_conn_has_schema (KvConn *conn);
 void kv_bind_bytes (sqlite3_stmt *stmt,
                     int           index,
                     const void   *data,

@@ -169,7 +169,9 @@ kv_schema_prepare (KvConn  *conn,
   if (read_only)
     {
       g_autofree char *reason = NULL;
-      if (version == KV_SCHEMA_VERSION)
+      /* Version 0 here is a file without tables (a writer died before its first
+       * commit): it reads as a database without stores. */
+      if (version == KV_SCHEMA_VERSION || version == 0)
         return TRUE;
       reason = g_strdup_printf ("schema %d must be upgraded to %d, which a read-only "
                                 "open cannot do", version, KV_SCHEMA_VERSION);

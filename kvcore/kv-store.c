@@ -39,10 +39,13 @@ lookup_store_id (KvConn     *conn,
                  gint64     *out_id,
                  GError    **error)
 {
-  g_auto (KvStatement) stmt =
-    kv_conn_prepare (conn, "SELECT id FROM stores WHERE name = ?1", error);
+  g_auto (KvStatement) stmt = NULL;
   int rc;
 
+  *out_id = 0;
+  if (!kv_conn_has_schema (conn))
+    return TRUE;
+  stmt = kv_conn_prepare (conn, "SELECT id FROM stores WHERE name = ?1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
@@ -185,6 +188,11 @@ xul_kv_db_list_stores (XulKvDb *self,
   g_return_val_if_fail (XUL_IS_KV_DB (self), NULL);
   if ((conn = kv_db_lock (self, FALSE, error)) == NULL)
     return NULL;
+  if (!kv_conn_has_schema (conn))
+    {
+      kv_db_unlock (self);
+      return g_strv_builder_end (names);
+    }
   {
     g_auto (KvStatement) stmt =
       kv_conn_prepare (conn, "SELECT name FROM stores ORDER BY name", error);

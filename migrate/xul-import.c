@@ -74,8 +74,9 @@ stream_value (const char *doc,
 }
 
 static void
-ignore_object (const char *doc,
+ignore_member (const char *doc,
                const char *id,
+               const char *attr,
                gpointer    data)
 {
 }
@@ -123,10 +124,11 @@ string_table (GDestroyNotify value_free)
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, value_free);
 }
 
-/* Second pass: a repeated object replaces the earlier one whole, as in JSON.parse. */
+/* Second pass: a member replaces whatever an earlier one of the same name held. */
 static void
-tree_object (const char *doc,
+tree_member (const char *doc,
              const char *id,
+             const char *attr,
              gpointer    data)
 {
   Collector *c = data;
@@ -136,11 +138,13 @@ tree_object (const char *doc,
       c->elements = string_table ((GDestroyNotify) g_hash_table_unref);
       g_hash_table_replace (c->tree, g_strdup (doc), c->elements);
     }
-  else
+  else if (attr == NULL)
     {
       c->attrs = string_table (g_free);
       g_hash_table_replace (c->elements, g_strdup (id), c->attrs);
     }
+  else
+    g_hash_table_remove (c->attrs, attr);
 }
 
 static void
@@ -208,11 +212,11 @@ xul_legacy_importer_collect (XulLegacyImporter  *self,
                              GError            **error)
 {
   static const XulLegacyVisitor streaming = {
-    stream_value, ignore_object, report_skipped, report_truncated, note_duplicate,
+    stream_value, ignore_member, report_skipped, report_truncated, note_duplicate,
     emit_progress,
   };
   static const XulLegacyVisitor exact = {
-    tree_value, tree_object, keep_going, ignore_truncated, ignore_duplicate, NULL,
+    tree_value, tree_member, keep_going, ignore_truncated, ignore_duplicate, NULL,
   };
   Collector c = { self, report, NULL };
   gsize len;

@@ -11,6 +11,74 @@
 
 #include "xul-legacy-private.h"
 
+/* Formats @value with @precision significant digits as "d.ddde±x" (C locale). */
+static void
+format_digits (double value,
+               int    precision,
+               char  *buffer,
+               gsize  size)
+{
+  char format[8];
+
+  g_snprintf (format, sizeof format, "%%.%de", precision - 1);
+  g_ascii_formatd (buffer, size, format, value);
+}
+
+/* Adds @delta (+1 or -1) to the last digit of "d.ddde±x", carrying or borrowing; FALSE
+ * when that leaves the form (9.99 + 1, or 1.00 - 1). */
+static gboolean
+nudge_last_digit (char *buffer,
+                  int   delta)
+{
+  char *p = strchr (buffer, 'e') - 1;
+
+  for (; p >= buffer; p--)
+    {
+      if (*p == '.')
+        continue;
+      if (delta > 0 ? *p < '9' : *p > '0')
+        {
+          *p += delta;
+          return buffer[0] != '0';
+        }
+      *p = delta > 0 ? '0' : '9';
+    }
+  return FALSE;
+}
+
+/* The shortest digits that read back as @value; among candidates of that length, the
+ * closest to it (JavaScript's rule). The nearest rounding to p digits is not always a
+ * candidate when a neighbour is, so both neighbours are tried too. */
+static void
+shortest_form (double value,
+               char   buffer[G_ASCII_DTOSTR_BUF_SIZE])
+{
+  for (int precision = 1; precision <= 17; precision++)
+    {
+      char up[G_ASCII_DTOSTR_BUF_SIZE], down[G_ASCII_DTOSTR_BUF_SIZE];
+      gboolean up_ok, down_ok;
+
+      format_digits (value, precision, buffer, G_ASCII_DTOSTR_BUF_SIZE);
+      if (g_ascii_strtod (buffer, NULL) == value)
+        return;
+      strcpy (up, buffer);
+      strcpy (down, buffer);
+      up_ok = nudge_last_digit (up, +1) && g_ascii_strtod (up, NULL) == value;
+      down_ok = nudge_last_digit (down, -1) && g_ascii_strtod (down, NULL) == value;
+      if (up_ok && (!down_ok || g_ascii_strtod (up, NULL) - value <=
+                                  value - g_ascii_strtod (down, NULL)))
+        {
+          strcpy (buffer, up);
+          return;
+        }
+      if (down_ok)
+        {
+          strcpy (buffer, down);
+          return;
+        }
+    }
+}
+
 /* The shortest digits d1 d2 ... dk and exponent n with value = 0.d1d2...dk × 10^n. */
 static void
 shortest_digits (double value,
@@ -18,30 +86,18 @@ shortest_digits (double value,
                  int   *n)
 {
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  char *e;
+  int k = 0;
 
-  /* The g_ascii_ functions: the C locale's decimal point, whatever the process uses. */
-  for (int precision = 1; precision <= 17; precision++)
-    {
-      char format[8];
-      g_snprintf (format, sizeof format, "%%.%de", precision - 1);
-      g_ascii_formatd (buffer, sizeof buffer, format, value);
-      if (g_ascii_strtod (buffer, NULL) == value)
-        break;
-    }
-  /* buffer is "d.ddde±x" */
-  {
-    char *e = strchr (buffer, 'e');
-    int exponent = atoi (e + 1);
-    int k = 0;
-
-    for (char *p = buffer; p < e; p++)
-      if (g_ascii_isdigit (*p))
-        digits[k++] = *p;
-    while (k > 1 && digits[k - 1] == '0')
-      k--;
-    digits[k] = '\0';
-    *n = exponent + 1;
-  }
+  shortest_form (value, buffer);
+  e = strchr (buffer, 'e');
+  for (char *p = buffer; p < e; p++)
+    if (g_ascii_isdigit (*p))
+      digits[k++] = *p;
+  while (k > 1 && digits[k - 1] == '0')
+    k--;
+  digits[k] = '\0';
+  *n = atoi (e + 1) + 1;
 }
 
 char *

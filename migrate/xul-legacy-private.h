@@ -14,9 +14,12 @@ typedef struct {
                  const char *attr,
                  const char *value,
                  gpointer    data);
-  /* The start of a document's or an element's object (@id NULL for a document). */
-  void (*object) (const char *doc,
+  /* A member is about to be read, whatever its value turns out to be: a document (@id
+   * and @attr NULL), an element (@attr NULL) or an attribute. A repeated member replaces
+   * the earlier one whole, as in JSON.parse, even when its new value is skipped. */
+  void (*member) (const char *doc,
                   const char *id,
+                  const char *attr,
                   gpointer    data);
   /* An entry that cannot be imported (@path is a JSON Pointer): not an object where one
    * is needed, null, an array, an object as a value, a name over its XulStore limit, a

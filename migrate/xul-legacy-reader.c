@@ -12,7 +12,8 @@
 
 #include "xul-legacy-private.h"
 
-/* Deeper values are refused: they cannot be legacy data, and each level costs stack. */
+/* Deeper values are refused: they cannot be legacy data, and each level costs stack.
+ * The top-level object is level 1; attribute values are at level 4. */
 #define MAX_DEPTH 64
 #define PROGRESS_STEP (1024 * 1024)
 
@@ -32,6 +33,7 @@ typedef struct {
 typedef struct {
   GString *text;
   gboolean importable;
+  gsize problem; /* offset of the first escape that makes it not importable */
 } JsonString;
 
 static gboolean parse_any (Parser *p, int depth);
@@ -108,19 +110,13 @@ read_hex4 (Parser  *p,
 {
   guint32 value = 0;
 
-  if (p->len - p->pos < 4)
-    return fail_here (p, "four hexadecimal digits after \\u");
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 4; i++, p->pos++)
     {
-      int digit = hex_value (p->text[p->pos + i]);
+      int digit = p->pos < p->len ? hex_value (p->text[p->pos]) : -1;
       if (digit < 0)
-        {
-          p->pos += i;
-          return fail_here (p, "a hexadecimal digit in a \\u escape");
-        }
+        return fail_here (p, "a hexadecimal digit in a \\u escape");
       value = value << 4 | (guint32) digit;
     }
-  p->pos += 4;
   *out = value;
   return TRUE;
 }
@@ -149,6 +145,8 @@ read_unicode_escape (Parser     *p,
     }
   if ((unit >= 0xd800 && unit <= 0xdfff) || unit == 0)
     {
+      if (out->importable)
+        out->problem = p->pos - 6; /* the backslash of \uXXXX */
       out->importable = FALSE;
       g_string_append_unichar (out->text, 0xfffd);
       return TRUE;
@@ -277,11 +275,12 @@ static gboolean
 read_word (Parser     *p,
            const char *word)
 {
-  gsize n = strlen (word);
-
-  if (p->len - p->pos < n || memcmp (p->text + p->pos, word, n) != 0)
-    return fail_here (p, "a value");
-  p->pos += n;
+  for (const char *c = word; *c != '\0'; c++, p->pos++)
+    if (p->pos >= p->len || p->text[p->pos] != (guint8) *c)
+      {
+        g_autofree char *expected = g_strdup_printf ("“%s”", word);
+        return fail_here (p, expected);
+      }
   return TRUE;
 }
 
@@ -508,11 +507,11 @@ parse_attribute_value (Parser     *p,
   c = p->text[p->pos];
   if (c == '"')
     {
-      gsize start = p->pos;
       if (!read_string (p, scratch))
         return FALSE;
       if (!scratch->importable)
-        return report_skipped (p, start, "the value holds U+0000 or an unpaired surrogate");
+        return report_skipped (p, scratch->problem,
+                               "the value holds U+0000 or an unpaired surrogate");
       truncate_value (p, scratch->text);
       p->visitor->value (doc, id, attr, scratch->text->str, p->data);
       return TRUE;
@@ -535,7 +534,7 @@ parse_attribute_value (Parser     *p,
   if (c == 'n' || c == '[' || c == '{')
     {
       g_autofree char *reason = g_strdup_printf ("the value is %s", kind_of_value (c));
-      return skip_entry (p, reason, 3);
+      return skip_entry (p, reason, 4);
     }
   return fail_here (p, "a value");
 }
@@ -556,13 +555,18 @@ static const struct {
   [3] = { "attribute name", XUL_STORE_MAX_NAME_LENGTH },
 };
 
-/* Why the key cannot be stored, or NULL when it can. */
+/* Why the key cannot be stored, or NULL when it can; *offset is where the problem is. */
 static char *
 key_problem (const JsonString *key,
-             int               depth)
+             gsize             key_start,
+             int               depth,
+             gsize            *offset)
 {
   glong length;
 
+  *offset = key_start;
+  if (!key->importable)
+    *offset = key->problem;
   if (!key->importable)
     return g_strdup_printf ("the %s holds U+0000 or an unpaired surrogate",
                             key_kinds[depth].what);
@@ -587,14 +591,17 @@ parse_members (Parser     *p,
   for (more = !empty; ok && more;)
     {
       g_autofree char *problem = NULL;
+      gsize key_start, offset;
 
+      skip_space (p);
+      key_start = p->pos;
       ok = read_key (p, &key);
       if (!ok)
         break;
       xul_legacy_pointer_append (p->pointer, key.text->str);
-      problem = key_problem (&key, depth);
+      problem = key_problem (&key, key_start, depth, &offset);
       if (problem != NULL)
-        ok = skip_entry (p, problem, depth + 1);
+        ok = report_skipped (p, offset, problem) && parse_any (p, depth + 1);
       else
         {
           note_key (p, seen, key.text->str);
@@ -619,6 +626,8 @@ attribute_member (Parser     *p,
                   gpointer    data)
 {
   Context *context = data;
+
+  p->visitor->member (context->doc, context->id, key->text->str, p->data);
   return parse_attribute_value (p, context->doc, context->id, key->text->str,
                                 &context->scratch);
 }
@@ -632,6 +641,7 @@ element_member (Parser     *p,
   g_autoptr (GHashTable) seen = NULL;
   gboolean ok;
 
+  p->visitor->member (context->doc, key->text->str, NULL, p->data);
   if (!at (p, '{'))
     {
       g_autofree char *reason = NULL;
@@ -639,10 +649,9 @@ element_member (Parser     *p,
         return fail_here (p, "a value");
       reason = g_strdup_printf ("the element is %s, not an object",
                                 kind_of_value (p->text[p->pos]));
-      return skip_entry (p, reason, 2);
+      return skip_entry (p, reason, 3);
     }
   context->id = key->text->str;
-  p->visitor->object (context->doc, context->id, p->data);
   seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ok = parse_members (p, 3, seen, attribute_member, context);
   context->id = NULL;
@@ -658,6 +667,7 @@ document_member (Parser     *p,
   g_autoptr (GHashTable) seen = NULL;
   gboolean ok;
 
+  p->visitor->member (context.doc, NULL, NULL, p->data);
   if (!at (p, '{'))
     {
       g_autofree char *reason = NULL;
@@ -666,9 +676,8 @@ document_member (Parser     *p,
         return fail_here (p, "a value");
       reason = g_strdup_printf ("the document is %s, not an object",
                                 kind_of_value (p->text[p->pos]));
-      return skip_entry (p, reason, 1);
+      return skip_entry (p, reason, 2);
     }
-  p->visitor->object (context.doc, NULL, p->data);
   seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ok = parse_members (p, 2, seen, element_member, &context);
   g_string_free (context.scratch.text, TRUE);
@@ -718,12 +727,16 @@ xul_legacy_parse (const char             *text,
     return TRUE;
   if (!at (&p, '{'))
     {
+      gsize start = p.pos;
       g_autofree char *message = g_strdup_printf (
         "the file must hold an object of documents, not %s", kind_of_value (p.text[p.pos]));
       /* A syntax error beats a shape error: report what the file really is. */
       if (!parse_any (&p, 1))
         return FALSE;
-      return fail (&p, XUL_LEGACY_ERROR_BAD_SHAPE, bom_length (text, len), message);
+      skip_space (&p);
+      if (p.pos < p.len)
+        return fail (&p, XUL_LEGACY_ERROR_SYNTAX, p.pos, "unexpected data after the value");
+      return fail (&p, XUL_LEGACY_ERROR_BAD_SHAPE, start, message);
     }
   if (!parse_members (&p, 1, seen, document_member, NULL))
     return FALSE;

@@ -48,12 +48,12 @@ GBytes *xul_legacy_importer_read (XulLegacyImporter *self,
 typedef struct _XulMirror XulMirror;
 
 /* Keeps @json_path equal to @store from now on, @delay_ms after changes and at every
- * flush and close, until the store is freed. @dirty: write it soon even without a
+ * flush and close, until the store is freed. @behind: write it soon even without a
  * change. */
 void xul_mirror_attach (XulStore   *store,
                         const char *json_path,
                         guint       delay_ms,
-                        gboolean    dirty);
+                        gboolean    behind);
 /* Writes the mirror now, recording its fingerprint. */
 gboolean xul_mirror_write_file (XulStore   *store,
                                 const char *json_path,

@@ -1,9 +1,9 @@
 /* xul-mirror.c: the dual-write mirror, which keeps the legacy xulstore.json equal to
  * the store for users who go back to an older version.
  *
- * The store stays the only source of truth; the mirror only writes. A change marks the
- * mirror dirty; a thread rewrites the whole file (it is small) a delay later, so a burst
- * costs one write, and every flush or close of the store rewrites it at once. Each write
+ * The store stays the only source of truth; the mirror only writes. A change schedules
+ * a rewrite of the whole file (it is small) a delay later, on a thread, so a burst costs
+ * one write; every flush or close of the store brings the file up to date at once. Each write
  * records its fingerprint durably *before* the rename (as pending) and again after it,
  * so that after a crash at any moment the next open recognises its own file and never
  * mistakes it for an older version's edit. */
@@ -17,15 +17,20 @@
 struct _XulMirror {
   char *json_path;
   gint64 delay_us;
-  GWeakRef store;     /* the thread's way to the store; it must not keep it alive */
+  /* Kept alive by a toggle reference: when it is the last one left, the application
+   * has let go, and the mirror stops its thread before letting the store go too. So
+   * the thread may use the store without taking references of its own. */
+  XulStore *store;
 
   GMutex lock;        /* guards the scheduling state below */
   GCond cond;
   GThread *thread;
-  gboolean dirty, stopping;
+  gboolean scheduled, stopping;
   gint64 deadline;
+  guint64 changes;    /* changes seen so far */
 
   GMutex write_lock;  /* one write at a time, from the thread or a flush */
+  guint64 written;    /* changes covered by the last write */
   gboolean warned;
 };
 
@@ -63,22 +68,30 @@ xul_mirror_write_file (XulStore   *store,
          xul_kv_db_delete_meta (db, XUL_MIRROR_META_PENDING, error);
 }
 
+/* Rewrites the file unless a write since the last change already covers it. The count
+ * is read before the export, so the export holds at least that many changes. */
 static void
-write_now (XulMirror *self,
-           XulStore  *store)
+write_if_behind (XulMirror *self)
 {
   g_autoptr (GError) error = NULL;
+  guint64 target;
 
   g_mutex_lock (&self->write_lock);
-  if (!xul_mirror_write_file (store, self->json_path, &error) &&
-      !g_error_matches (error, XUL_STORE_ERROR, XUL_STORE_ERROR_CLOSED) &&
-      !g_error_matches (error, XUL_KV_ERROR, XUL_KV_ERROR_CLOSED))
+  g_mutex_lock (&self->lock);
+  target = self->changes;
+  g_mutex_unlock (&self->lock);
+  if (target > self->written)
     {
-      /* The store is the truth and is intact; the next change or flush tries again. */
-      if (!self->warned)
-        g_warning ("The legacy mirror “%s” could not be written: %s", self->json_path,
-                   error->message);
-      self->warned = TRUE;
+      if (xul_mirror_write_file (self->store, self->json_path, &error))
+        self->written = target;
+      else if (!g_error_matches (error, XUL_STORE_ERROR, XUL_STORE_ERROR_CLOSED) &&
+               !g_error_matches (error, XUL_KV_ERROR, XUL_KV_ERROR_CLOSED) && !self->warned)
+        {
+          /* The store is the truth and is intact; the next change or flush retries. */
+          g_warning ("The legacy mirror “%s” could not be written: %s", self->json_path,
+                     error->message);
+          self->warned = TRUE;
+        }
     }
   g_mutex_unlock (&self->write_lock);
 }
@@ -91,21 +104,15 @@ mirror_thread (gpointer data)
   g_mutex_lock (&self->lock);
   while (!self->stopping)
     {
-      if (!self->dirty)
+      if (!self->scheduled)
         g_cond_wait (&self->cond, &self->lock);
       else if (g_get_monotonic_time () < self->deadline)
         g_cond_wait_until (&self->cond, &self->lock, self->deadline);
       else
         {
-          XulStore *store;
-          self->dirty = FALSE;
+          self->scheduled = FALSE;
           g_mutex_unlock (&self->lock);
-          store = g_weak_ref_get (&self->store);
-          if (store != NULL)
-            {
-              write_now (self, store);
-              g_object_unref (store);
-            }
+          write_if_behind (self);
           g_mutex_lock (&self->lock);
         }
     }
@@ -122,9 +129,10 @@ on_changed (XulStore   *store,
             XulMirror  *self)
 {
   g_mutex_lock (&self->lock);
-  if (!self->dirty)
+  self->changes++;
+  if (!self->scheduled)
     {
-      self->dirty = TRUE;
+      self->scheduled = TRUE;
       self->deadline = g_get_monotonic_time () + self->delay_us;
       g_cond_signal (&self->cond);
     }
@@ -136,26 +144,39 @@ static void
 on_flushed (XulStore  *store,
             XulMirror *self)
 {
-  gboolean dirty;
-
-  g_mutex_lock (&self->lock);
-  dirty = self->dirty;
-  self->dirty = FALSE;
-  g_mutex_unlock (&self->lock);
-  if (dirty)
-    write_now (self, store);
+  write_if_behind (self);
 }
 
 static void
-mirror_free (XulMirror *self)
+stop_thread (XulMirror *self)
 {
   g_mutex_lock (&self->lock);
   self->stopping = TRUE;
   g_cond_signal (&self->cond);
   g_mutex_unlock (&self->lock);
-  g_thread_join (self->thread);
+  if (self->thread != NULL)
+    g_thread_join (g_steal_pointer (&self->thread));
+}
 
-  g_weak_ref_clear (&self->store);
+/* The application dropped its last reference: stop the thread, then release the store,
+ * whose disposal closes it, which writes the mirror a last time (on_flushed). */
+static void
+on_last_reference (gpointer data,
+                   GObject *store,
+                   gboolean is_last_ref)
+{
+  XulMirror *self = data;
+
+  if (!is_last_ref)
+    return;
+  stop_thread (self);
+  g_object_remove_toggle_ref (store, on_last_reference, self);
+}
+
+static void
+mirror_free (XulMirror *self)
+{
+  stop_thread (self);
   g_mutex_clear (&self->write_lock);
   g_cond_clear (&self->cond);
   g_mutex_clear (&self->lock);
@@ -167,23 +188,25 @@ void
 xul_mirror_attach (XulStore   *store,
                    const char *json_path,
                    guint       delay_ms,
-                   gboolean    dirty)
+                   gboolean    behind)
 {
   XulMirror *self = g_new0 (XulMirror, 1);
 
   self->json_path = g_strdup (json_path);
   self->delay_us = (gint64) delay_ms * 1000;
-  self->dirty = dirty;
+  self->store = store;
+  self->changes = behind ? 1 : 0;
+  self->scheduled = behind;
   self->deadline = g_get_monotonic_time () + self->delay_us;
-  g_weak_ref_init (&self->store, store);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   g_mutex_init (&self->write_lock);
   g_signal_connect (store, "changed", G_CALLBACK (on_changed), self);
   g_signal_connect (store, "flushed", G_CALLBACK (on_flushed), self);
-  self->thread = g_thread_new ("xulstore-mirror", mirror_thread, self);
-  /* Freed with the store; by then its handlers are gone. */
+  /* Freed with the store, after its disposal has run on_flushed a last time. */
   g_object_set_data_full (G_OBJECT (store), "xul-mirror", self, (GDestroyNotify) mirror_free);
+  self->thread = g_thread_new ("xulstore-mirror", mirror_thread, self);
+  g_object_add_toggle_ref (G_OBJECT (store), on_last_reference, self);
 }
 
 /* "<size>:<mtime in ns>:<inode>": a file that still has the stamp we recorded has not

@@ -153,11 +153,10 @@ import_content (Step              *step,
     return handle_unreadable (step, problem, error);
   record = import_record (content, step->json_path, step->report);
   xul_changes_set_meta (changes, XUL_MIGRATE_META_IMPORT, record);
-  if (action == XUL_MIGRATION_RECONCILED_FROM_LEGACY)
-    {
-      fingerprint = xul_legacy_fingerprint (content);
-      xul_changes_set_meta (changes, XUL_MIRROR_META_FINGERPRINT, fingerprint);
-    }
+  /* The file is now known: a later open in another mode must not take it for an older
+   * version's edit (that would undo every change made since). */
+  fingerprint = xul_legacy_fingerprint (content);
+  xul_changes_set_meta (changes, XUL_MIRROR_META_FINGERPRINT, fingerprint);
   if (!xul_store_apply (step->store, changes, error))
     return FALSE;
   xul_migration_report_set_action (step->report, action);
@@ -247,7 +246,18 @@ migrate_or_reconcile (Step    *step,
   gboolean ours;
 
   if (!g_file_test (step->json_path, G_FILE_TEST_EXISTS))
-    return migrate (step, error);
+    {
+      /* Gone (or never there): the store is all there is. Dual-write writes it anew;
+       * after a finalization, its absence is expected. */
+      if (!migrate (step, error))
+        return FALSE;
+      if (step->profile->rollout == XUL_ROLLOUT_DUAL_WRITE)
+        {
+          xul_migration_report_set_action (step->report, XUL_MIGRATION_LEGACY_MISSING);
+          step->mirror_dirty = TRUE;
+        }
+      return TRUE;
+    }
   if (!legacy_is_ours (step, &ours, &content, error))
     return FALSE;
   if (ours)

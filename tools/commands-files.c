@@ -90,13 +90,6 @@ cmd_export (const ToolRun *run)
 static int
 cmd_migrate (const ToolRun *run)
 {
-  if (run->report == NULL)
-    {
-      g_autoptr (GError) error = g_error_new_literal (
-        XUL_STORE_ERROR, XUL_STORE_ERROR_INVALID_ARGUMENT,
-        "migrate needs --profile DIR: there is no legacy file beside --db");
-      return tool_fail (error);
-    }
   print_report (run->report);
   return EXIT_OK;
 }
@@ -246,7 +239,7 @@ const ToolCommand tool_file_commands[] = {
   { "export", "FILE", "Write the store to a legacy xulstore.json file", 1, ACCESS_READ, NULL,
     TRUE, cmd_export },
   { "migrate", "", "With --profile: run the mode's migration step and print its report", 0,
-    ACCESS_WRITE, json_options, TRUE, cmd_migrate },
+    ACCESS_WRITE, json_options, TRUE, cmd_migrate, TRUE },
   { "check", "", "Check the database's integrity; exit 3 when damaged (never repairs)", 0,
     ACCESS_READ, NULL, FALSE, cmd_check },
   { "backup", "FILE", "Write an online backup of the database to FILE", 1, ACCESS_READ, NULL,

@@ -46,6 +46,7 @@ typedef struct {
   GOptionEntry *options;  /* the command's own options, or NULL */
   gboolean opens_store;   /* FALSE: the command opens what it needs itself */
   int (*run) (const ToolRun *run); /* returns an exit code */
+  gboolean needs_profile; /* only meaningful with --profile */
 } ToolCommand;
 
 /* commands-values.c and commands-files.c */

@@ -235,6 +235,29 @@ run_command (const ToolCommand *command,
   return status;
 }
 
+/* Removes the first "--" (GLib keeps it when an argument after it starts with '-'). */
+static void
+drop_separator (char **args)
+{
+  for (guint i = 1; args[i] != NULL; i++)
+    if (g_str_equal (args[i], "--"))
+      {
+        g_free (args[i]);
+        memmove (args + i, args + i + 1, (g_strv_length (args + i + 1) + 1) * sizeof *args);
+        return;
+      }
+}
+
+/* Commands without options take every argument as data: a value may well be "-8".
+ * Only a first argument of --help or -h asks for help. */
+static gboolean
+wants_options (const ToolCommand *command,
+               char             **args)
+{
+  return command->options != NULL ||
+         (args[1] != NULL && (g_str_equal (args[1], "--help") || g_str_equal (args[1], "-h")));
+}
+
 /* Parses the command's own options and arguments; returns them, or NULL after printing
  * a usage error (or the help, with *status 0). */
 static char **
@@ -255,11 +278,12 @@ parse_command (const ToolCommand *command,
   g_option_context_set_summary (context, command->summary);
   if (command->options != NULL)
     g_option_context_add_main_entries (context, command->options, NULL);
-  if (!g_option_context_parse_strv (context, &args, &error))
+  if (wants_options (command, args) && !g_option_context_parse_strv (context, &args, &error))
     {
       *status = tool_usage_error (command->name, "%s", error->message);
       return NULL;
     }
+  drop_separator (args);
   /* args[0] is the command name itself. */
   if ((int) g_strv_length (args) - 1 != command->n_args)
     {
@@ -335,6 +359,9 @@ main (int    argc,
                                               : "--db and --profile cannot be used together");
   if (mode != NULL && profile == NULL)
     return tool_usage_error (NULL, "--mode needs --profile");
+  if (command->needs_profile && profile == NULL)
+    return tool_usage_error (command->name, "%s needs --profile DIR: there is no legacy file "
+                             "beside --db", command->name);
   if (mode != NULL && !parse_mode (mode, &target.mode))
     return tool_usage_error (NULL, "unknown mode “%s”: use new-only, migrate, dual-write or "
                              "finalize", mode);

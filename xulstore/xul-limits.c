@@ -5,7 +5,8 @@
 #include "xul-store-private.h"
 
 gboolean
-xul_store_check_string (const char *what,
+xul_store_check_string (const char *path,
+                        const char *what,
                         const char *text,
                         glong       max_chars,
                         GError    **error)
@@ -15,15 +16,15 @@ xul_store_check_string (const char *what,
   if (!g_utf8_validate (text, -1, NULL))
     {
       g_set_error (error, XUL_STORE_ERROR, XUL_STORE_ERROR_INVALID_ARGUMENT,
-                   "Invalid %s: it is not valid UTF-8", what);
+                   "Cannot use the %s with “%s”: it is not valid UTF-8", what, path);
       return FALSE;
     }
   length = g_utf8_strlen (text, -1);
   if (length > max_chars)
     {
       g_set_error (error, XUL_STORE_ERROR, XUL_STORE_ERROR_TOO_LONG,
-                   "The %s is %ld characters long, over the limit of %ld", what, length,
-                   max_chars);
+                   "Cannot use the %s with “%s”: it is %ld characters long, over the limit "
+                   "of %ld", what, path, length, max_chars);
       return FALSE;
     }
   return TRUE;

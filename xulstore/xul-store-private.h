@@ -16,9 +16,10 @@ G_BEGIN_DECLS
 void xul_store_propagate_kv_error (GError **error,
                                    GError  *kv_error);
 
-/* xul-limits.c: checks a document, id, attribute or value; @what names it in the
- * message ("element id"), @max_chars is its limit in characters. */
-gboolean xul_store_check_string (const char *what,
+/* xul-limits.c: checks a document, id, attribute or value for the store at @path;
+ * @what names it in the message ("element id"), @max_chars is its limit in characters. */
+gboolean xul_store_check_string (const char *path,
+                                 const char *what,
                                  const char *text,
                                  glong       max_chars,
                                  GError    **error);

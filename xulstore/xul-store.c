@@ -142,23 +142,34 @@ ensure_loaded (XulStore   *self,
 }
 
 static gboolean
-check_tuple (const char *doc,
+check_tuple (XulStore   *self,
+             const char *doc,
              const char *id,
              const char *attr,
              GError    **error)
 {
-  return xul_store_check_string ("document", doc, XUL_STORE_MAX_DOCUMENT_LENGTH, error) &&
-         (id == NULL ||
-          xul_store_check_string ("element id", id, XUL_STORE_MAX_NAME_LENGTH, error)) &&
-         (attr == NULL ||
-          xul_store_check_string ("attribute name", attr, XUL_STORE_MAX_NAME_LENGTH,
-                                  error));
+  return xul_store_check_string (self->path, "document", doc, XUL_STORE_MAX_DOCUMENT_LENGTH,
+                                 error) &&
+         (id == NULL || xul_store_check_string (self->path, "element id", id,
+                                                XUL_STORE_MAX_NAME_LENGTH, error)) &&
+         (attr == NULL || xul_store_check_string (self->path, "attribute name", attr,
+                                                  XUL_STORE_MAX_NAME_LENGTH, error));
+}
+
+static gboolean
+check_value (XulStore   *self,
+             const char *value,
+             GError    **error)
+{
+  return xul_store_check_string (self->path, "value", value, XUL_STORE_MAX_VALUE_LENGTH,
+                                 error);
 }
 
 /* Checks the arguments of a read or a removal. Over-long names cannot be stored, so
  * they are not an error here: *absent says that nothing can be found under them. */
 static gboolean
-check_lookup (const char *doc,
+check_lookup (XulStore   *self,
+              const char *doc,
               const char *id,
               const char *attr,
               gboolean   *absent,
@@ -167,7 +178,7 @@ check_lookup (const char *doc,
   GError *problem = NULL;
 
   *absent = FALSE;
-  if (check_tuple (doc, id, attr, &problem))
+  if (check_tuple (self, doc, id, attr, &problem))
     return TRUE;
   if (g_error_matches (problem, XUL_STORE_ERROR, XUL_STORE_ERROR_TOO_LONG))
     {
@@ -198,7 +209,7 @@ lookup (XulStore   *self,
   found = xul_cache_lookup (self->cache, doc, id, attr);
   if (found == NULL)
     {
-      ok = check_lookup (doc, id, attr, &absent, error);
+      ok = check_lookup (self, doc, id, attr, &absent, error);
       if (ok && !absent && !xul_cache_is_loaded (self->cache, doc))
         {
           ok = xul_load_document (self->cache, self->kv, doc, error);
@@ -303,8 +314,7 @@ xul_store_set_value (XulStore   *self,
 
   g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
   g_return_val_if_fail (doc != NULL && id != NULL && attr != NULL && value != NULL, FALSE);
-  if (!check_tuple (doc, id, attr, error) ||
-      !xul_store_check_string ("value", value, XUL_STORE_MAX_VALUE_LENGTH, error) ||
+  if (!check_tuple (self, doc, id, attr, error) || !check_value (self, value, error) ||
       !lock_for (self, TRUE, error))
     return FALSE;
   if (!ensure_loaded (self, doc, error))
@@ -347,7 +357,7 @@ xul_store_remove_value (XulStore   *self,
 
   g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
   g_return_val_if_fail (doc != NULL && id != NULL && attr != NULL, FALSE);
-  if (!check_lookup (doc, id, attr, &absent, error) || !lock_for (self, TRUE, error))
+  if (!check_lookup (self, doc, id, attr, &absent, error) || !lock_for (self, TRUE, error))
     return FALSE;
   if (!absent && !ensure_loaded (self, doc, error))
     {
@@ -419,7 +429,7 @@ xul_store_remove_document (XulStore   *self,
 
   g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
   g_return_val_if_fail (doc != NULL, FALSE);
-  if (!check_tuple (doc, NULL, NULL, error) || !lock_for (self, TRUE, error))
+  if (!check_tuple (self, doc, NULL, NULL, error) || !lock_for (self, TRUE, error))
     return FALSE;
   ok = ensure_loaded (self, doc, error);
   if (ok)
@@ -518,7 +528,7 @@ list_in_document (XulStore   *self,
   char **names = NULL;
   gboolean absent;
 
-  if (!check_lookup (doc, id, NULL, &absent, error) || !lock_for (self, FALSE, error))
+  if (!check_lookup (self, doc, id, NULL, &absent, error) || !lock_for (self, FALSE, error))
     return NULL;
   if (absent)
     names = g_new0 (char *, 1);
@@ -572,18 +582,18 @@ xul_store_get_attributes (XulStore   *self,
 
 /* Checks every change before anything happens: apply is all or nothing. */
 static gboolean
-check_changes (const XulChange *changes,
+check_changes (XulStore        *self,
+               const XulChange *changes,
                guint            n_changes,
                GError         **error)
 {
   for (guint i = 0; i < n_changes; i++)
     {
       const XulChange *change = &changes[i];
-      if (change->doc != NULL && !check_tuple (change->doc, change->id, change->attr, error))
+      if (change->doc != NULL &&
+          !check_tuple (self, change->doc, change->id, change->attr, error))
         return FALSE;
-      if (change->kind == XUL_CHANGE_SET_VALUE &&
-          !xul_store_check_string ("value", change->value, XUL_STORE_MAX_VALUE_LENGTH,
-                                   error))
+      if (change->kind == XUL_CHANGE_SET_VALUE && !check_value (self, change->value, error))
         return FALSE;
     }
   return TRUE;
@@ -733,7 +743,7 @@ xul_store_apply (XulStore   *self,
   g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
   g_return_val_if_fail (changes != NULL, FALSE);
   list = xul_changes_peek (changes, &n);
-  if (!check_changes (list, n, error) || !lock_for (self, TRUE, error))
+  if (!check_changes (self, list, n, error) || !lock_for (self, TRUE, error))
     return FALSE;
   /* Queued changes are older: they must reach the disk before these. The writer never
    * takes the store lock, so waiting for it here is safe. */

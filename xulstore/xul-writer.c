@@ -181,7 +181,7 @@ writer_thread (gpointer data)
       g_autoptr (GHashTable) batch = g_steal_pointer (&self->queue);
       gboolean durable = self->sync_requested, unsynced = self->unsynced;
       GError *error = NULL;
-      gboolean ok;
+      gboolean ok, wrote;
 
       self->queue = queue_new ();
       self->deadline = 0;
@@ -191,10 +191,14 @@ writer_thread (gpointer data)
       g_mutex_unlock (&self->lock);
 
       ok = commit (self, batch, durable, unsynced, &error);
+      wrote = g_hash_table_size (batch) > 0;
+      /* Freeing a large batch takes a while: not with the lock that callers wait for. */
+      if (ok)
+        g_clear_pointer (&batch, g_hash_table_unref);
 
       g_mutex_lock (&self->lock);
       if (ok)
-        self->unsynced = durable ? FALSE : (self->unsynced || g_hash_table_size (batch) > 0);
+        self->unsynced = durable ? FALSE : (self->unsynced || wrote);
       else
         {
           requeue (self, batch);
