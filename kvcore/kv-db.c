@@ -68,6 +68,15 @@ needs_check_at_open (const char *path)
 }
 
 static gboolean
+has_hot_rollback_journal (const char *path)
+{
+  g_autofree char *journal = g_strconcat (path, "-journal", NULL);
+  GStatBuf st;
+
+  return g_stat (journal, &st) == 0 && st.st_size > 0;
+}
+
+static gboolean
 is_empty_file (const char *path)
 {
   GStatBuf st;
@@ -90,6 +99,15 @@ kv_db_connect (XulKvDb  *self,
   conn = kv_conn_open (self->path, read_only, error);
   if (conn == NULL)
     return FALSE;
+  if (read_only && has_hot_rollback_journal (self->path))
+    {
+      /* kvcore files use WAL from their first transaction on, so a rollback journal
+       * belongs to a writer that died while creating the file: its committed state has
+       * no tables, and reads see no stores (rolling back would write). */
+      self->schema_version = 0;
+      self->conn = conn;
+      return TRUE;
+    }
   if (!kv_schema_prepare (conn, read_only, &self->schema_version, error) ||
       (check && !kv_conn_check (conn, "PRAGMA quick_check", &problems, error)))
     {

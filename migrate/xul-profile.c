@@ -73,11 +73,11 @@ read_meta (XulKvDb    *db,
 
 /* What the migration record says about the file that was imported. */
 static char *
-import_record (GBytes             *content,
+import_record (const char         *sha,
+               gsize               size,
                const char         *json_path,
                XulMigrationReport *report)
 {
-  g_autofree char *sha = xul_legacy_fingerprint (content);
   g_autofree char *at = utc_now ();
   g_autofree char *mtime = NULL;
   GString *json = g_string_new ("{\"source\":");
@@ -89,8 +89,7 @@ import_record (GBytes             *content,
       mtime = g_date_time_format_iso8601 (when);
     }
   xul_legacy_append_json_string (json, json_path);
-  g_string_append_printf (json, ",\"size\":%" G_GSIZE_FORMAT ",\"mtime\":",
-                          g_bytes_get_size (content));
+  g_string_append_printf (json, ",\"size\":%" G_GSIZE_FORMAT ",\"mtime\":", size);
   xul_legacy_append_json_string (json, mtime != NULL ? mtime : "");
   g_string_append (json, ",\"sha256\":");
   xul_legacy_append_json_string (json, sha);
@@ -125,14 +124,15 @@ handle_unreadable (Step    *step,
   return TRUE;
 }
 
-/* Imports @content in one transaction, with the migration record and, when the
- * mirror takes over the file, its fingerprint. */
+/* Imports @content (taking it: it is freed before the commit, which needs memory of
+ * its own) in one transaction, with the migration record and the file's fingerprint. */
 static gboolean
 import_content (Step              *step,
                 GBytes            *content,
                 XulMigrationAction action,
                 GError           **error)
 {
+  g_autoptr (GBytes) owned = content;
   XulLegacyImporter *importer = step->profile->importer;
   g_autoptr (XulChanges) changes = NULL;
   g_autofree char *record = NULL;
@@ -151,11 +151,13 @@ import_content (Step              *step,
                                          &problem);
   if (changes == NULL)
     return handle_unreadable (step, problem, error);
-  record = import_record (content, step->json_path, step->report);
+  fingerprint = xul_legacy_fingerprint (content);
+  record = import_record (fingerprint, g_bytes_get_size (content), step->json_path,
+                          step->report);
+  g_clear_pointer (&owned, g_bytes_unref);
   xul_changes_set_meta (changes, XUL_MIGRATE_META_IMPORT, record);
   /* The file is now known: a later open in another mode must not take it for an older
    * version's edit (that would undo every change made since). */
-  fingerprint = xul_legacy_fingerprint (content);
   xul_changes_set_meta (changes, XUL_MIRROR_META_FINGERPRINT, fingerprint);
   if (!xul_store_apply (step->store, changes, error))
     return FALSE;
@@ -201,7 +203,8 @@ migrate (Step    *step,
     }
   if (!read_legacy (step, &content, error))
     return FALSE;
-  return content == NULL || import_content (step, content, XUL_MIGRATION_IMPORTED, error);
+  return content == NULL ||
+         import_content (step, g_steal_pointer (&content), XUL_MIGRATION_IMPORTED, error);
 }
 
 /* Is the legacy file the one the mirror wrote last (or was about to write)? A file that
@@ -270,7 +273,7 @@ migrate_or_reconcile (Step    *step,
     return TRUE; /* unreadable, moved aside */
   if (!read_meta (step->db, XUL_MIGRATE_META_IMPORT, &done, error))
     return FALSE;
-  return import_content (step, content,
+  return import_content (step, g_steal_pointer (&content),
                          done == NULL ? XUL_MIGRATION_IMPORTED
                                       : XUL_MIGRATION_RECONCILED_FROM_LEGACY,
                          error);

@@ -68,6 +68,14 @@ keep (XulChanges *self,
   return text != NULL ? g_string_chunk_insert (self->strings, text) : NULL;
 }
 
+/* Documents and attribute names repeat across an import: keep one copy of each. */
+static const char *
+keep_shared (XulChanges *self,
+             const char *text)
+{
+  return text != NULL ? g_string_chunk_insert_const (self->strings, text) : NULL;
+}
+
 static void
 record (XulChanges   *self,
         XulChangeKind kind,
@@ -78,9 +86,9 @@ record (XulChanges   *self,
 {
   XulChange change = {
     .kind = kind,
-    .doc = keep (self, doc),
+    .doc = keep_shared (self, doc),
     .id = keep (self, id),
-    .attr = keep (self, attr),
+    .attr = keep_shared (self, attr),
     .value = keep (self, value),
   };
 

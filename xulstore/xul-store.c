@@ -59,18 +59,24 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (XulStore, xul_store, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
                                                       initable_iface_init))
 
-/* A change to announce once the lock is released. */
+/* A change to announce once the lock is released. It owns copies of its strings,
+ * unless it borrows them from a XulChanges that outlives the announcement (an import
+ * announces a hundred thousand values: copies would double its memory). */
 typedef struct {
-  char *doc, *id, *attr, *value;
+  const char *doc, *id, *attr, *value;
+  gboolean borrowed;
 } Change;
 
 static void
 change_free (Change *change)
 {
-  g_free (change->doc);
-  g_free (change->id);
-  g_free (change->attr);
-  g_free (change->value);
+  if (!change->borrowed)
+    {
+      g_free ((char *) change->doc);
+      g_free ((char *) change->id);
+      g_free ((char *) change->attr);
+      g_free ((char *) change->value);
+    }
   g_free (change);
 }
 
@@ -86,6 +92,19 @@ change_new (const char *doc,
   change->id = g_strdup (id);
   change->attr = g_strdup (attr);
   change->value = g_strdup (value);
+  change->borrowed = FALSE;
+  return change;
+}
+
+static Change *
+change_borrow (const char *doc,
+               const char *id,
+               const char *attr,
+               const char *value)
+{
+  Change *change = g_new (Change, 1);
+
+  *change = (Change) { doc, id, attr, value, TRUE };
   return change;
 }
 
@@ -685,8 +704,8 @@ update_cache (XulStore        *self,
             xul_cache_set (self->cache, change->doc, change->id, change->attr, change->value);
           else
             xul_cache_add_known (self->cache, change->doc);
-          g_ptr_array_add (announced, change_new (change->doc, change->id, change->attr,
-                                                  change->value));
+          g_ptr_array_add (announced, change_borrow (change->doc, change->id, change->attr,
+                                                     change->value));
           break;
         case XUL_CHANGE_REMOVE_VALUE:
           if (xul_cache_remove (self->cache, change->doc, change->id, change->attr))
