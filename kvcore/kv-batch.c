@@ -373,19 +373,6 @@ apply_op (KvConn     *conn,
 }
 
 static gboolean
-apply_all (KvConn  *conn,
-           gpointer data,
-           GError **error)
-{
-  Commit *commit = data;
-
-  for (guint i = 0; i < commit->batch->ops->len; i++)
-    if (!apply_op (conn, commit, &g_array_index (commit->batch->ops, Op, i), error))
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
 check_stores_belong (XulKvDb    *db,
                      XulKvBatch *batch,
                      GError    **error)
@@ -402,6 +389,83 @@ check_stores_belong (XulKvDb    *db,
         }
     }
   return TRUE;
+}
+
+/* A batch whose recording failed, or that names another database's store, changes
+ * nothing. */
+static gboolean
+check_batch (XulKvDb    *db,
+             XulKvBatch *batch,
+             GError    **error)
+{
+  if (batch->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (batch->error));
+      return FALSE;
+    }
+  return check_stores_belong (db, batch, error);
+}
+
+/* Applies one batch inside the open transaction. */
+static gboolean
+apply_batch (KvConn     *conn,
+             XulKvDb    *db,
+             XulKvBatch *batch,
+             GError    **error)
+{
+  g_autofree gboolean *resolved = g_new0 (gboolean, batch->stores->len);
+  Commit commit = { batch, resolved };
+
+  if (!check_batch (db, batch, error))
+    return FALSE;
+  for (guint i = 0; i < batch->ops->len; i++)
+    if (!apply_op (conn, &commit, &g_array_index (batch->ops, Op, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+/* What one transaction applies: one batch, or batches filled on demand. */
+typedef struct {
+  XulKvDb *db;
+  XulKvBatch *batch;
+  XulKvBatchFill fill;
+  gpointer user_data;
+} Stream;
+
+static gboolean
+apply_stream (KvConn  *conn,
+              gpointer data,
+              GError **error)
+{
+  Stream *stream = data;
+  gboolean more = TRUE;
+
+  if (stream->batch != NULL)
+    return apply_batch (conn, stream->db, stream->batch, error);
+  while (more)
+    {
+      g_autoptr (XulKvBatch) batch = xul_kv_batch_new ();
+      more = stream->fill (batch, stream->user_data);
+      if (!apply_batch (conn, stream->db, batch, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+commit_stream (Stream          *stream,
+               XulKvCommitFlags flags,
+               GError         **error)
+{
+  KvConn *conn;
+  gboolean ok;
+
+  if ((conn = kv_db_lock (stream->db, TRUE, error)) == NULL)
+    return FALSE;
+  ok = kv_db_write (conn, "commit to", apply_stream, stream, error) &&
+       ((flags & XUL_KV_COMMIT_DURABLE) == 0 || kv_conn_sync_wal (conn, error));
+  kv_db_unlock (stream->db);
+  return ok;
 }
 
 /**
@@ -422,26 +486,51 @@ xul_kv_db_commit (XulKvDb         *db,
                   XulKvCommitFlags flags,
                   GError         **error)
 {
-  g_autofree gboolean *resolved = NULL;
-  Commit commit = { batch, NULL };
+  Stream stream = { db, batch, NULL, NULL };
   KvConn *conn;
   gboolean ok;
 
   g_return_val_if_fail (XUL_IS_KV_DB (db), FALSE);
   g_return_val_if_fail (batch != NULL, FALSE);
 
-  if (batch->error != NULL)
-    {
-      g_propagate_error (error, g_error_copy (batch->error));
-      return FALSE;
-    }
-  if (!check_stores_belong (db, batch, error))
+  if (!check_batch (db, batch, error))
     return FALSE;
+  if (batch->ops->len > 0)
+    return commit_stream (&stream, flags, error);
+  /* Nothing to write; a durable commit still makes earlier ones durable. */
   if ((conn = kv_db_lock (db, TRUE, error)) == NULL)
     return FALSE;
-  commit.resolved = resolved = g_new0 (gboolean, batch->stores->len);
-  ok = (batch->ops->len == 0 || kv_db_write (conn, "commit to", apply_all, &commit, error)) &&
-       ((flags & XUL_KV_COMMIT_DURABLE) == 0 || kv_conn_sync_wal (conn, error));
+  ok = (flags & XUL_KV_COMMIT_DURABLE) == 0 || kv_conn_sync_wal (conn, error);
   kv_db_unlock (db);
   return ok;
+}
+
+/**
+ * xul_kv_db_commit_stream:
+ * @db: a #XulKvDb
+ * @flags: %XUL_KV_COMMIT_DURABLE to survive a power loss
+ * @fill: (scope call): adds the next operations to an empty batch
+ * @user_data: data for @fill
+ * @error: return location for a #GError
+ *
+ * Like xul_kv_db_commit(), for more operations than are worth holding in memory at
+ * once: @fill is called with a fresh batch again and again, each batch is applied as
+ * soon as it is filled, and everything commits in one transaction when @fill says it
+ * added the last operations — or nothing does, on any error. @fill runs with the
+ * database locked and must not call into @db.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+xul_kv_db_commit_stream (XulKvDb         *db,
+                         XulKvCommitFlags flags,
+                         XulKvBatchFill   fill,
+                         gpointer         user_data,
+                         GError         **error)
+{
+  Stream stream = { db, NULL, fill, user_data };
+
+  g_return_val_if_fail (XUL_IS_KV_DB (db), FALSE);
+  g_return_val_if_fail (fill != NULL, FALSE);
+  return commit_stream (&stream, flags, error);
 }

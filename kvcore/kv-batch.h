@@ -67,6 +67,25 @@ gboolean xul_kv_db_commit (XulKvDb         *db,
                            XulKvCommitFlags flags,
                            GError         **error);
 
+/**
+ * XulKvBatchFill:
+ * @batch: an empty batch to add the next operations to
+ * @user_data: the data given to xul_kv_db_commit_stream()
+ *
+ * Adds the next operations of a streamed commit.
+ *
+ * Returns: %TRUE when more operations follow; %FALSE with the last ones
+ */
+typedef gboolean (*XulKvBatchFill) (XulKvBatch *batch,
+                                    gpointer    user_data);
+
+XUL_AVAILABLE_IN_1_0
+gboolean xul_kv_db_commit_stream (XulKvDb         *db,
+                                  XulKvCommitFlags flags,
+                                  XulKvBatchFill   fill,
+                                  gpointer         user_data,
+                                  GError         **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (XulKvBatch, xul_kv_batch_unref)
 
 G_END_DECLS

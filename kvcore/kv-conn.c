@@ -30,6 +30,10 @@ configure (KvConn   *conn,
     sqlite3_db_config (conn->handle, db_config[i][0], db_config[i][1], NULL);
   sqlite3_busy_timeout (conn->handle, BUSY_TIMEOUT_MS);
 
+  /* 1 MiB of page cache per connection (SQLite's default is 2): the layers above keep
+   * their own caches, and a large commit spills to the WAL rather than holding it all.
+   * Only a hint: a file that cannot be read yet must still open. */
+  kv_conn_exec (conn, "PRAGMA cache_size = -1024", "configure", NULL);
   if (!kv_conn_exec (conn, "PRAGMA foreign_keys = ON", "configure", error) ||
       !kv_conn_exec (conn, "PRAGMA temp_store = MEMORY", "configure", error))
     return FALSE;

@@ -44,6 +44,9 @@ typedef struct {
   gboolean duplicate;
   guint documents, ids, values;
   char *last_doc, *last_id; /* streaming counts: the element the last value was in */
+  GBytes *content;          /* streaming pass: the file, given back as it is parsed */
+  GChecksum *sha256;        /* of the part of the file parsed so far */
+  gsize hashed;
 } Collector;
 
 static void
@@ -108,6 +111,19 @@ note_duplicate (gpointer data)
   ((Collector *) data)->duplicate = TRUE;
 }
 
+/* Hashes the file up to @done, then lets the parsed part go: the file's fingerprint
+ * comes out of the same single read. */
+static void
+consume (Collector *c,
+         gsize      done)
+{
+  const guint8 *data = g_bytes_get_data (c->content, NULL);
+
+  g_checksum_update (c->sha256, data + c->hashed, (gssize) (done - c->hashed));
+  c->hashed = done;
+  xul_legacy_release (c->content, done);
+}
+
 static void
 emit_progress (gsize    done,
                gsize    total,
@@ -115,6 +131,7 @@ emit_progress (gsize    done,
 {
   Collector *c = data;
 
+  consume (c, done);
   g_signal_emit (c->importer, signals[SIGNAL_PROGRESS], 0, (guint64) done, (guint64) total);
 }
 
@@ -204,52 +221,91 @@ changes_from_tree (Collector *c)
     }
 }
 
+/* Second pass, for files whose keys repeat: the first gave its bytes back, so the file
+ * is read again, and must not have changed meanwhile. */
+static gboolean
+collect_exact (Collector  *c,
+               const char *path,
+               const char *fingerprint,
+               GError    **error)
+{
+  static const XulLegacyVisitor exact = {
+    tree_value, tree_member, keep_going, ignore_truncated, ignore_duplicate, NULL,
+  };
+  g_autoptr (GBytes) again = xul_legacy_importer_read (c->importer, path, error);
+  g_autofree char *again_fingerprint = NULL;
+  gboolean ok;
+
+  if (again == NULL)
+    return FALSE;
+  again_fingerprint = xul_legacy_fingerprint (again);
+  if (g_strcmp0 (again_fingerprint, fingerprint) != 0)
+    {
+      g_set_error (error, XUL_LEGACY_ERROR, XUL_LEGACY_ERROR_IO,
+                   "“%s” changed while it was being read", path);
+      return FALSE;
+    }
+  c->changes = xul_changes_new ();
+  if (c->importer->flags & XUL_IMPORT_REPLACE)
+    xul_changes_clear (c->changes);
+  c->tree = string_table ((GDestroyNotify) g_hash_table_unref);
+  ok = xul_legacy_parse (g_bytes_get_data (again, NULL), g_bytes_get_size (again), path,
+                         &exact, c, error);
+  if (ok)
+    changes_from_tree (c);
+  g_hash_table_unref (c->tree);
+  return ok;
+}
+
 XulChanges *
 xul_legacy_importer_collect (XulLegacyImporter  *self,
                              GBytes             *content,
                              const char         *path,
                              XulMigrationReport *report,
+                             char              **fingerprint,
                              GError            **error)
 {
   static const XulLegacyVisitor streaming = {
     stream_value, ignore_member, report_skipped, report_truncated, note_duplicate,
     emit_progress,
   };
-  static const XulLegacyVisitor exact = {
-    tree_value, tree_member, keep_going, ignore_truncated, ignore_duplicate, NULL,
-  };
   Collector c = { self, report, NULL };
   gsize len;
   const char *text = g_bytes_get_data (content, &len);
-  gboolean replace = (self->flags & XUL_IMPORT_REPLACE) != 0;
   gboolean ok = TRUE;
 
+  *fingerprint = NULL;
   c.changes = xul_changes_new ();
   if (xul_legacy_is_blank (text, len))
     {
       /* No data is not "no values": even REPLACE leaves the store alone. */
       xul_migration_report_set_problem (report, "the file is empty: there is nothing to import");
+      *fingerprint = xul_legacy_fingerprint (content);
       return c.changes;
     }
-  if (replace)
+  if (self->flags & XUL_IMPORT_REPLACE)
     xul_changes_clear (c.changes);
+  c.content = content;
+  c.sha256 = g_checksum_new (G_CHECKSUM_SHA256);
   ok = xul_legacy_parse (text, len, path, &streaming, &c, error);
+  if (ok)
+    {
+      consume (&c, len);
+      *fingerprint = g_strdup (g_checksum_get_string (c.sha256));
+    }
   if (ok && c.duplicate)
     {
       g_clear_pointer (&c.changes, xul_changes_unref);
-      c.changes = xul_changes_new ();
-      if (replace)
-        xul_changes_clear (c.changes);
-      c.tree = string_table ((GDestroyNotify) g_hash_table_unref);
-      ok = xul_legacy_parse (text, len, path, &exact, &c, error);
-      if (ok)
-        changes_from_tree (&c);
-      g_hash_table_unref (c.tree);
+      ok = collect_exact (&c, path, *fingerprint, error);
     }
   if (ok)
     xul_migration_report_set_counts (report, c.documents, c.ids, c.values);
   else
-    g_clear_pointer (&c.changes, xul_changes_unref);
+    {
+      g_clear_pointer (&c.changes, xul_changes_unref);
+      g_clear_pointer (fingerprint, g_free);
+    }
+  g_checksum_free (c.sha256);
   g_free (c.last_doc);
   g_free (c.last_id);
   return c.changes;
@@ -303,6 +359,7 @@ xul_legacy_importer_run (XulLegacyImporter   *self,
   g_autoptr (XulMigrationReport) result = NULL;
   g_autoptr (XulChanges) changes = NULL;
   g_autoptr (GBytes) content = NULL;
+  g_autofree char *fingerprint = NULL;
   gint64 started = g_get_monotonic_time ();
 
   g_return_val_if_fail (XUL_IS_LEGACY_IMPORTER (self), FALSE);
@@ -312,7 +369,8 @@ xul_legacy_importer_run (XulLegacyImporter   *self,
   result = xul_migration_report_new (json_path);
   content = xul_legacy_importer_read (self, json_path, error);
   if (content == NULL ||
-      (changes = xul_legacy_importer_collect (self, content, json_path, result, error)) == NULL ||
+      (changes = xul_legacy_importer_collect (self, content, json_path, result, &fingerprint,
+                                              error)) == NULL ||
       !xul_store_apply (store, changes, error))
     return FALSE;
   xul_migration_report_set_action (result, XUL_MIGRATION_IMPORTED);

@@ -72,42 +72,52 @@ xul_legacy_error_get_column (const GError *error)
   return priv != NULL ? priv->column : 0;
 }
 
+void
+xul_legacy_mark_advance (XulLegacyMark *mark,
+                         const char    *text,
+                         gsize          offset)
+{
+  for (gsize i = mark->offset; i < offset; i++)
+    {
+      mark->column++;
+      if (text[i] == '\n')
+        {
+          mark->line++;
+          mark->column = 1;
+        }
+    }
+  mark->offset = MAX (mark->offset, offset);
+}
+
 /* Sets an error about the byte at @offset of @text: "file:line:column: message". */
 void
-xul_legacy_set_error_at (GError       **error,
-                         XulLegacyError code,
-                         const char    *text,
-                         gsize          offset,
-                         const char    *filename,
-                         const char    *format,
+xul_legacy_set_error_at (GError             **error,
+                         XulLegacyError       code,
+                         const char          *text,
+                         const XulLegacyMark *from,
+                         gsize                offset,
+                         const char          *filename,
+                         const char          *format,
                          ...)
 {
   g_autofree char *message = NULL;
   XulLegacyErrorPrivate *priv;
-  guint line = 1, column = 1;
+  XulLegacyMark at = *from;
   va_list args;
 
   if (error == NULL)
     return;
-  for (gsize i = 0; i < offset; i++)
-    {
-      column++;
-      if (text[i] == '\n')
-        {
-          line++;
-          column = 1;
-        }
-    }
+  xul_legacy_mark_advance (&at, text, offset);
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
   g_set_error (error, XUL_LEGACY_ERROR, code, "%s:%u:%u: %s (byte %" G_GSIZE_FORMAT ")",
-               filename, line, column, message, offset);
+               filename, at.line, at.column, message, offset);
   priv = xul_legacy_error_get_private (*error);
   if (priv != NULL)
     {
       priv->offset = (gint64) offset;
-      priv->line = line;
-      priv->column = column;
+      priv->line = at.line;
+      priv->column = at.column;
     }
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "xul-legacy-private.h"
@@ -24,14 +25,45 @@ set_io_error (GError    **error,
   return FALSE;
 }
 
+/* File contents live in pages of their own (an anonymous mapping), so that the reader
+ * can give back what it has parsed: a large import then never holds the whole file
+ * and everything made from it at the same time. */
+typedef struct {
+  void *pages;
+  gsize size;
+} Mapping;
+
+static void
+unmap (gpointer data)
+{
+  Mapping *mapping = data;
+
+  munmap (mapping->pages, mapping->size);
+  g_free (mapping);
+}
+
+static GBytes *
+new_buffer (gsize len)
+{
+  Mapping *mapping = g_new (Mapping, 1);
+
+  mapping->size = MAX (len, 1);
+  mapping->pages = mmap (NULL, mapping->size, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping->pages == MAP_FAILED)
+    g_error ("Out of memory for %" G_GSIZE_FORMAT " bytes", len);
+  return g_bytes_new_with_free_func (mapping->pages, len, unmap, mapping);
+}
+
 GBytes *
 xul_legacy_read_file (const char *path,
                       guint64     max_size,
                       GError    **error)
 {
-  g_autofree char *buffer = NULL;
+  g_autoptr (GBytes) buffer = NULL;
   int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
   gsize len = 0, capacity;
+  char *data;
   GStatBuf st;
 
   if (fd < 0)
@@ -44,10 +76,11 @@ xul_legacy_read_file (const char *path,
     }
   /* Read one byte past the limit: a file that grew since fstat is still caught. */
   capacity = (gsize) MIN ((guint64) st.st_size, max_size) + 1;
-  buffer = g_malloc (capacity);
+  buffer = new_buffer (capacity);
+  data = (char *) g_bytes_get_data (buffer, NULL);
   for (;;)
     {
-      ssize_t n = read (fd, buffer + len, capacity - len);
+      ssize_t n = read (fd, data + len, capacity - len);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -68,7 +101,20 @@ xul_legacy_read_file (const char *path,
                    "reads", path, max_size);
       return NULL;
     }
-  return g_bytes_new_take (g_steal_pointer (&buffer), len);
+  return g_bytes_new_from_bytes (buffer, 0, len);
+}
+
+void
+xul_legacy_release (GBytes *content,
+                    gsize   len)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  guint8 *start = (guint8 *) g_bytes_get_data (content, NULL);
+  gsize whole = len / page * page;
+
+  /* The buffer starts on a page (mmap); only whole pages can be given back. */
+  if (whole > 0 && (guintptr) start % page == 0)
+    madvise (start, whole, MADV_DONTNEED);
 }
 
 char *

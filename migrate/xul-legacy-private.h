@@ -65,9 +65,15 @@ void xul_legacy_pointer_append (GString    *pointer,
                                 const char *component);
 
 /* xul-legacy-file.c */
+
+/* Reads @path into memory that xul_legacy_release() can give back piece by piece. */
 GBytes *xul_legacy_read_file (const char *path,
                               guint64     max_size,
                               GError    **error);
+/* Gives the memory of the first @len bytes of @content (from xul_legacy_read_file())
+ * back to the system; reading them afterwards gives zeros. */
+void xul_legacy_release (GBytes *content,
+                         gsize   len);
 /* SHA-256 of the content, in hex. */
 char *xul_legacy_fingerprint (GBytes *content);
 /* Called once the new content is synced in its temporary file, before it replaces the
@@ -85,12 +91,27 @@ char *xul_legacy_move_aside (const char *path,
                              GError    **error);
 
 /* xul-legacy-error.c */
-void xul_legacy_set_error_at (GError    **error,
-                              XulLegacyError code,
-                              const char *text,
-                              gsize       offset,
-                              const char *filename,
-                              const char *format,
-                              ...) G_GNUC_PRINTF (6, 7);
+
+/* A position whose line and column are known; counting goes on from there, so text
+ * before it need not be readable any more. */
+typedef struct {
+  gsize offset;
+  guint line, column;
+} XulLegacyMark;
+
+/* Moves @mark forward to @offset of @text, counting lines. */
+void xul_legacy_mark_advance (XulLegacyMark *mark,
+                              const char    *text,
+                              gsize          offset);
+
+/* Sets an error about the byte at @offset (at or after @from) of @text. */
+void xul_legacy_set_error_at (GError             **error,
+                              XulLegacyError       code,
+                              const char          *text,
+                              const XulLegacyMark *from,
+                              gsize                offset,
+                              const char          *filename,
+                              const char          *format,
+                              ...) G_GNUC_PRINTF (7, 8);
 
 G_END_DECLS

@@ -15,7 +15,7 @@
 /* Deeper values are refused: they cannot be legacy data, and each level costs stack.
  * The top-level object is level 1; attribute values are at level 4. */
 #define MAX_DEPTH 64
-#define PROGRESS_STEP (1024 * 1024)
+#define PROGRESS_STEP (256 * 1024)
 
 typedef struct {
   const guint8 *text;
@@ -25,6 +25,7 @@ typedef struct {
   gpointer data;
   GError **error;
   gsize next_progress;
+  XulLegacyMark mark;  /* line and column of the last progress point */
   GString *pointer; /* the JSON Pointer of the current entry */
 } Parser;
 
@@ -44,7 +45,8 @@ fail (Parser        *p,
       gsize          offset,
       const char    *message)
 {
-  xul_legacy_set_error_at (p->error, code, (const char *) p->text, offset, p->filename,
+  xul_legacy_set_error_at (p->error, code, (const char *) p->text, &p->mark, offset,
+                           p->filename,
                            "%s", message);
   return FALSE;
 }
@@ -86,6 +88,8 @@ report_progress (Parser *p)
 {
   if (p->visitor->progress != NULL && p->pos >= p->next_progress)
     {
+      /* The visitor may release what is before p->pos: count its lines now. */
+      xul_legacy_mark_advance (&p->mark, (const char *) p->text, p->pos);
       p->visitor->progress (p->pos, p->len, p->data);
       p->next_progress = p->pos + PROGRESS_STEP;
     }
@@ -720,6 +724,7 @@ xul_legacy_parse (const char             *text,
     .data = data,
     .error = error,
     .pointer = pointer,
+    .mark = { 0, 1, 1 },
   };
 
   skip_space (&p);

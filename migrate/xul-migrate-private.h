@@ -24,13 +24,16 @@ void xul_migration_report_set_problem (XulMigrationReport *self,
 void xul_migration_report_set_duration (XulMigrationReport *self,
                                         gint64              duration_us);
 
-/* Parses @content (read from @path) into new changes (a clear first, with
- * XUL_IMPORT_REPLACE) and fills the counts and entries of @report. A blank file gives no
- * changes and a problem in the report. */
+/* Parses @content (read from @path with xul_legacy_importer_read(); its memory is given
+ * back as it is parsed, so it is unreadable afterwards) into new changes (a clear
+ * first, with XUL_IMPORT_REPLACE) and fills the counts and entries of @report. Sets
+ * @fingerprint to the content's SHA-256. A blank file gives no changes and a problem in
+ * the report. */
 XulChanges *xul_legacy_importer_collect (XulLegacyImporter  *self,
                                          GBytes             *content,
                                          const char         *path,
                                          XulMigrationReport *report,
+                                         char              **fingerprint,
                                          GError            **error);
 /* Reads @path within the importer's size limit. */
 GBytes *xul_legacy_importer_read (XulLegacyImporter *self,

@@ -124,8 +124,8 @@ handle_unreadable (Step    *step,
   return TRUE;
 }
 
-/* Imports @content (taking it: it is freed before the commit, which needs memory of
- * its own) in one transaction, with the migration record and the file's fingerprint. */
+/* Imports @content (taking it: the reader gives its memory back as it goes) in one
+ * transaction, with the migration record and the file's fingerprint. */
 static gboolean
 import_content (Step              *step,
                 GBytes            *content,
@@ -148,10 +148,9 @@ import_content (Step              *step,
     flags |= XUL_IMPORT_REPLACE;
   g_object_set (importer, "flags", flags, NULL);
   changes = xul_legacy_importer_collect (importer, content, step->json_path, step->report,
-                                         &problem);
+                                         &fingerprint, &problem);
   if (changes == NULL)
     return handle_unreadable (step, problem, error);
-  fingerprint = xul_legacy_fingerprint (content);
   record = import_record (fingerprint, g_bytes_get_size (content), step->json_path,
                           step->report);
   g_clear_pointer (&owned, g_bytes_unref);

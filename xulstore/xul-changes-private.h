@@ -14,11 +14,16 @@ typedef enum {
   XUL_CHANGE_SET_META,
 } XulChangeKind;
 
-/* Strings are owned by the XulChanges; those a kind does not use are NULL. */
+/* Strings are owned by the XulChanges; those a kind does not use are NULL. Kept small:
+ * an import holds one per value. */
 typedef struct {
   XulChangeKind kind;
-  const char *doc, *id, *attr, *value;
-  const char *meta_key; /* XUL_CHANGE_SET_META, with value */
+  const char *doc;
+  union {
+    const char *id;
+    const char *meta_key; /* XUL_CHANGE_SET_META */
+  };
+  const char *attr, *value;
 } XulChange;
 
 /* The operations in the order they were recorded. */

@@ -76,6 +76,15 @@ keep_shared (XulChanges *self,
   return text != NULL ? g_string_chunk_insert_const (self->strings, text) : NULL;
 }
 
+/* Short values ("true", "240", "normal") repeat too; long ones rarely do, and are not
+ * worth an entry in the table of shared strings. */
+static const char *
+keep_value (XulChanges *self,
+            const char *text)
+{
+  return text != NULL && strlen (text) <= 8 ? keep_shared (self, text) : keep (self, text);
+}
+
 static void
 record (XulChanges   *self,
         XulChangeKind kind,
@@ -89,7 +98,7 @@ record (XulChanges   *self,
     .doc = keep_shared (self, doc),
     .id = keep (self, id),
     .attr = keep_shared (self, attr),
-    .value = keep (self, value),
+    .value = keep_value (self, value),
   };
 
   g_array_append_val (self->changes, change);

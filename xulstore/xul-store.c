@@ -59,24 +59,18 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (XulStore, xul_store, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
                                                       initable_iface_init))
 
-/* A change to announce once the lock is released. It owns copies of its strings,
- * unless it borrows them from a XulChanges that outlives the announcement (an import
- * announces a hundred thousand values: copies would double its memory). */
+/* A change to announce once the lock is released. */
 typedef struct {
-  const char *doc, *id, *attr, *value;
-  gboolean borrowed;
+  char *doc, *id, *attr, *value;
 } Change;
 
 static void
 change_free (Change *change)
 {
-  if (!change->borrowed)
-    {
-      g_free ((char *) change->doc);
-      g_free ((char *) change->id);
-      g_free ((char *) change->attr);
-      g_free ((char *) change->value);
-    }
+  g_free (change->doc);
+  g_free (change->id);
+  g_free (change->attr);
+  g_free (change->value);
   g_free (change);
 }
 
@@ -92,19 +86,6 @@ change_new (const char *doc,
   change->id = g_strdup (id);
   change->attr = g_strdup (attr);
   change->value = g_strdup (value);
-  change->borrowed = FALSE;
-  return change;
-}
-
-static Change *
-change_borrow (const char *doc,
-               const char *id,
-               const char *attr,
-               const char *value)
-{
-  Change *change = g_new (Change, 1);
-
-  *change = (Change) { doc, id, attr, value, TRUE };
   return change;
 }
 
@@ -647,16 +628,27 @@ load_for_removals (XulStore        *self,
   return TRUE;
 }
 
-static XulKvBatch *
-batch_from_changes (XulStore        *self,
-                    const XulChange *changes,
-                    guint            n_changes)
-{
-  XulKvBatch *batch = xul_kv_batch_new ();
+/* Where a streamed commit of a list of changes has got to. */
+typedef struct {
+  XulStore *self;
+  const XulChange *changes;
+  guint n_changes, next;
+} ChangeCursor;
 
-  for (guint i = 0; i < n_changes; i++)
+/* Encodes the next changes of the list: a few thousand at a time, so that a large
+ * import never holds a second copy of itself as kvcore operations. */
+static gboolean
+fill_batch (XulKvBatch *batch,
+            gpointer    data)
+{
+  enum { CHUNK = 4096 };
+  ChangeCursor *cursor = data;
+  XulStore *self = cursor->self;
+  guint end = MIN (cursor->next + CHUNK, cursor->n_changes);
+
+  for (; cursor->next < end; cursor->next++)
     {
-      const XulChange *change = &changes[i];
+      const XulChange *change = &cursor->changes[cursor->next];
       switch (change->kind)
         {
         case XUL_CHANGE_SET_VALUE:
@@ -680,21 +672,38 @@ batch_from_changes (XulStore        *self,
           break;
         }
     }
-  return batch;
+  return cursor->next < cursor->n_changes;
+}
+
+/* What applying a list announces: the values it sets come from the list itself, so
+ * only the removed values are kept, with how many each removal made. */
+typedef struct {
+  GPtrArray *removed; /* Change *, in order */
+  GArray *counts;     /* guint per removal in the list, in order */
+} Removals;
+
+static void
+note_removals (Removals *removals,
+               guint     before)
+{
+  guint count = removals->removed->len - before;
+
+  g_array_append_val (removals->counts, count);
 }
 
 /* With the lock held, after the commit: brings loaded documents up to date and
- * records what to announce. A document that is not loaded is simply read from disk
+ * records the removed values. A document that is not loaded is simply read from disk
  * when first used. */
 static void
 update_cache (XulStore        *self,
               const XulChange *changes,
               guint            n_changes,
-              GPtrArray       *announced)
+              Removals        *removals)
 {
   for (guint i = 0; i < n_changes; i++)
     {
       const XulChange *change = &changes[i];
+      guint before = removals->removed->len;
       g_auto (GStrv) docs = NULL;
 
       switch (change->kind)
@@ -704,16 +713,16 @@ update_cache (XulStore        *self,
             xul_cache_set (self->cache, change->doc, change->id, change->attr, change->value);
           else
             xul_cache_add_known (self->cache, change->doc);
-          g_ptr_array_add (announced, change_borrow (change->doc, change->id, change->attr,
-                                                     change->value));
           break;
         case XUL_CHANGE_REMOVE_VALUE:
           if (xul_cache_remove (self->cache, change->doc, change->id, change->attr))
-            g_ptr_array_add (announced,
+            g_ptr_array_add (removals->removed,
                              change_new (change->doc, change->id, change->attr, NULL));
+          note_removals (removals, before);
           break;
         case XUL_CHANGE_REMOVE_DOCUMENT:
-          g_ptr_array_unref (announce_removed_document (self, change->doc, announced));
+          g_ptr_array_unref (announce_removed_document (self, change->doc, removals->removed));
+          note_removals (removals, before);
           break;
         case XUL_CHANGE_CLEAR:
           docs = xul_cache_list_documents (self->cache);
@@ -722,11 +731,44 @@ update_cache (XulStore        *self,
               /* Documents set earlier in this list but not loaded leave no trace. */
               if (!xul_cache_is_loaded (self->cache, docs[d]))
                 xul_cache_mark_loaded (self->cache, docs[d]);
-              g_ptr_array_unref (announce_removed_document (self, docs[d], announced));
+              g_ptr_array_unref (announce_removed_document (self, docs[d], removals->removed));
             }
+          note_removals (removals, before);
           break;
         case XUL_CHANGE_SET_META:
           break;
+        }
+    }
+}
+
+/* Emits `changed` for each change of the list, in order. */
+static void
+announce_applied (XulStore        *self,
+                  const XulChange *changes,
+                  guint            n_changes,
+                  Removals        *removals)
+{
+  guint next_count = 0, next_removed = 0;
+
+  for (guint i = 0; i < n_changes; i++)
+    {
+      const XulChange *change = &changes[i];
+      guint count;
+
+      if (change->kind == XUL_CHANGE_SET_META)
+        continue;
+      if (change->kind == XUL_CHANGE_SET_VALUE)
+        {
+          g_signal_emit (self, signals[SIGNAL_CHANGED], 0, change->doc, change->id,
+                         change->attr, change->value);
+          continue;
+        }
+      count = g_array_index (removals->counts, guint, next_count++);
+      for (guint k = 0; k < count; k++)
+        {
+          Change *removed = g_ptr_array_index (removals->removed, next_removed++);
+          g_signal_emit (self, signals[SIGNAL_CHANGED], 0, removed->doc, removed->id,
+                         removed->attr, NULL);
         }
     }
 }
@@ -752,33 +794,36 @@ xul_store_apply (XulStore   *self,
                  XulChanges *changes,
                  GError    **error)
 {
-  g_autoptr (GPtrArray) announced = g_ptr_array_new_with_free_func ((GDestroyNotify) change_free);
-  g_autoptr (XulKvBatch) batch = NULL;
+  g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func ((GDestroyNotify) change_free);
+  g_autoptr (GArray) counts = g_array_new (FALSE, FALSE, sizeof (guint));
+  Removals removals = { removed, counts };
+  ChangeCursor cursor = { self };
   GError *kv_error = NULL;
-  const XulChange *list;
-  guint n;
   gboolean ok;
 
   g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
   g_return_val_if_fail (changes != NULL, FALSE);
-  list = xul_changes_peek (changes, &n);
-  if (!check_changes (self, list, n, error) || !lock_for (self, TRUE, error))
+  cursor.changes = xul_changes_peek (changes, &cursor.n_changes);
+  if (!check_changes (self, cursor.changes, cursor.n_changes, error) ||
+      !lock_for (self, TRUE, error))
     return FALSE;
   /* Queued changes are older: they must reach the disk before these. The writer never
    * takes the store lock, so waiting for it here is safe. */
-  ok = xul_writer_flush (self->writer, error) && load_for_removals (self, list, n, error);
+  ok = xul_writer_flush (self->writer, error) &&
+       load_for_removals (self, cursor.changes, cursor.n_changes, error);
   if (ok)
     {
-      batch = batch_from_changes (self, list, n);
-      ok = xul_kv_db_commit (self->db, batch, XUL_KV_COMMIT_DURABLE, &kv_error);
+      ok = xul_kv_db_commit_stream (self->db, XUL_KV_COMMIT_DURABLE, fill_batch, &cursor,
+                                    &kv_error);
       if (!ok)
         xul_store_propagate_kv_error (error, kv_error);
     }
   if (ok)
-    update_cache (self, list, n, announced);
+    update_cache (self, cursor.changes, cursor.n_changes, &removals);
   g_mutex_unlock (&self->lock);
 
-  emit_changes (self, announced);
+  if (ok)
+    announce_applied (self, cursor.changes, cursor.n_changes, &removals);
   return ok;
 }
 
