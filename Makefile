@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 MESON_FLAGS ?= -Dwerror=true
 ASAN_FLAGS = -Db_sanitize=address,undefined -Db_lundef=false
 
-.PHONY: all deps-build deps-check demo check check-asan check-install clean
+.PHONY: all deps-build deps-check deps-bench demo check check-asan bench clean
 
 all: deps-build $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -16,6 +16,9 @@ deps-build:
 
 deps-check:
 	@build-aux/install-deps.sh check
+
+deps-bench:
+	@build-aux/install-deps.sh bench
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_FLAGS)
@@ -37,6 +40,11 @@ check-asan: deps-check $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  meson test -C $(ASAN_BUILD) --print-errorlogs
+
+# xulstore against the legacy JSON store and plain SQLite; results in build/bench/.
+bench: deps-bench $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+	$(BUILD)/bench/xulstore-bench --output $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -2,9 +2,10 @@
 # install-deps.sh: installs the Debian packages that building and testing need, and only
 # those that are missing; does nothing (and needs no network) when all are present.
 #
-# Usage: build-aux/install-deps.sh [build|check]
+# Usage: build-aux/install-deps.sh [build|check|bench]
 #   build  what `make demo` needs: compiler, meson, libraries
-#   check  also what `make check` needs: cmocka, valgrind
+#   check  also what `make check` needs: cmocka, valgrind, introspection
+#   bench  what `make bench` needs: the build, and gnuplot for the plots
 set -eu
 
 build_packages="gcc pkg-config meson ninja-build libglib2.0-dev libsqlite3-dev
@@ -15,7 +16,8 @@ check_packages="libcmocka-dev valgrind gobject-introspection libgirepository1.0-
 case "${1:-check}" in
   build) wanted="$build_packages" ;;
   check) wanted="$build_packages $check_packages" ;;
-  *) echo "usage: $0 [build|check]" >&2; exit 2 ;;
+  bench) wanted="$build_packages gnuplot-nox" ;;
+  *) echo "usage: $0 [build|check|bench]" >&2; exit 2 ;;
 esac
 
 missing=""
