@@ -11,7 +11,7 @@ set -eu
 build_packages="gcc pkg-config meson ninja-build libglib2.0-dev libsqlite3-dev
   libjson-c-dev"
 check_packages="libcmocka-dev valgrind gobject-introspection libgirepository1.0-dev
-  python3-gi gi-docgen"
+  python3-gi gi-docgen libgtk-4-dev gir1.2-gtk-4.0 xvfb xauth openbox"
 
 case "${1:-check}" in
   build) wanted="$build_packages" ;;
