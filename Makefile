@@ -39,7 +39,7 @@ check: deps-check $(BUILD)/build.ninja
 check-asan: deps-check $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  meson test -C $(ASAN_BUILD) --print-errorlogs
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 4
 
 # xulstore against the legacy JSON store and plain SQLite; results in build/bench/.
 bench: deps-bench $(BUILD)/build.ninja

@@ -478,6 +478,11 @@ commit_stream (Stream          *stream,
  * Applies every operation of @batch in order, in one transaction: all of them or, on
  * any error, none. The batch is left as it was and may be committed again.
  *
+ * With %XUL_KV_COMMIT_DURABLE, the transaction commits first and is then made durable:
+ * if that last step fails (an I/O error while syncing), the error is returned but the
+ * commit stands — it survives a crash of the application, not necessarily a power loss,
+ * until a later durable commit or xul_kv_db_sync() succeeds.
+ *
  * Returns: %TRUE on success
  */
 gboolean

@@ -6,6 +6,9 @@
  * reset by the caller when done, so that no read transaction outlives its statement. */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "kv-private.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -190,14 +193,12 @@ kv_bind_bytes (sqlite3_stmt *stmt,
   sqlite3_bind_blob64 (stmt, index, len > 0 ? data : "", len, SQLITE_STATIC);
 }
 
-/* Runs "PRAGMA quick_check" or "PRAGMA integrity_check" (@sql). Returns TRUE when the
- * check ran; *problems is then NULL for a sound file, or the problems found, one per
- * line. A file too damaged for the check to run fails with XUL_KV_ERROR_CORRUPT. */
-gboolean
-kv_conn_check (KvConn     *conn,
-               const char *sql,
-               char      **problems,
-               GError    **error)
+/* One run of a check: the problems it lists, or NULL. */
+static gboolean
+run_check (KvConn     *conn,
+           const char *sql,
+           char      **problems,
+           GError    **error)
 {
   g_auto (KvStatement) stmt = kv_conn_prepare (conn, sql, error);
   g_autoptr (GString) found = NULL;
@@ -209,8 +210,18 @@ kv_conn_check (KvConn     *conn,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       const char *line = (const char *) sqlite3_column_text (stmt, 0);
+      const char *code;
       if (line == NULL || g_str_equal (line, "ok"))
         continue;
+      /* "Page 5: unable to get the page. error code=266": a page that could not be
+       * read is not a damaged page. */
+      code = strstr (line, "error code=");
+      if (code != NULL && !kv_is_corruption (atoi (code + strlen ("error code="))))
+        {
+          kv_set_sqlite_error (error, atoi (code + strlen ("error code=")), NULL, conn->path,
+                               "check");
+          return FALSE;
+        }
       if (found == NULL)
         found = g_string_new (line);
       else
@@ -225,12 +236,47 @@ kv_conn_check (KvConn     *conn,
   return TRUE;
 }
 
-/* Whether the file has kvcore's tables: a read-only open may see a file without them
- * (a writer died before its first commit). */
+/* Runs "PRAGMA quick_check" or "PRAGMA integrity_check" (@sql). Returns TRUE when the
+ * check ran; *problems is then NULL for a sound file, or the problems found, one per
+ * line. A file too damaged for the check to run fails with XUL_KV_ERROR_CORRUPT.
+ *
+ * The checks also report pages they failed to read as damage ("failed to get page 8"),
+ * so a transient read error could move a sound file aside. Damage is only believed when
+ * a second run finds the same; a second run that differs means the reads were not
+ * reliable: an I/O error. */
+gboolean
+kv_conn_check (KvConn     *conn,
+               const char *sql,
+               char      **problems,
+               GError    **error)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  *problems = NULL;
+  if (!run_check (conn, sql, &first, error))
+    return FALSE;
+  if (first == NULL)
+    return TRUE;
+  if (!run_check (conn, sql, &second, error))
+    return FALSE;
+  if (second == NULL)
+    return TRUE; /* the first run's reads failed, not the file */
+  if (!g_str_equal (first, second))
+    {
+      g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_IO,
+                   "Cannot check “%s”: its pages read differently twice", conn->path);
+      return FALSE;
+    }
+  *problems = g_steal_pointer (&first);
+  return TRUE;
+}
+
+/* Whether the file had kvcore's tables when the connection opened: a read-only open may
+ * see a file without them (a writer died before its first commit). Known at open, so
+ * that asking never hides an I/O error. */
 gboolean
 kv_conn_has_schema (KvConn *conn)
 {
-  gint64 version = 0;
-
-  return kv_conn_query_int (conn, "PRAGMA user_version", &version, NULL) && version > 0;
+  return !conn->no_schema;
 }

@@ -105,6 +105,7 @@ kv_db_connect (XulKvDb  *self,
        * belongs to a writer that died while creating the file: its committed state has
        * no tables, and reads see no stores (rolling back would write). */
       self->schema_version = 0;
+      conn->no_schema = TRUE;
       self->conn = conn;
       return TRUE;
     }
@@ -121,6 +122,7 @@ kv_db_connect (XulKvDb  *self,
       kv_conn_close (conn);
       return FALSE;
     }
+  conn->no_schema = self->schema_version == 0;
   self->conn = conn;
   return TRUE;
 }

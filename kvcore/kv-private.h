@@ -23,6 +23,7 @@ typedef struct {
   GHashTable *statements; /* static SQL text (by address) -> sqlite3_stmt * */
   const char *path;       /* borrowed from the owning XulKvDb, for messages */
   guint generation;       /* readers: XulKvDb.generation when opened */
+  gboolean no_schema;     /* read-only, on a file without kvcore's tables */
 } KvConn;
 
 struct _XulKvDb {

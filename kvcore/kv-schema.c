@@ -115,6 +115,22 @@ fail:
   return FALSE;
 }
 
+/* A new file: its first transactions (the switch to WAL among them) use a rollback
+ * journal, which synchronous=NORMAL does not make tear-proof: a power cut could leave
+ * a journal whose rollback writes garbage. Full syncs until the file is in WAL mode. */
+static gboolean
+initialise (KvConn  *conn,
+            int     *out_version,
+            GError **error)
+{
+  return kv_conn_exec (conn, "PRAGMA synchronous = FULL", "initialise", error) &&
+         /* Only effective before the first table exists. */
+         kv_conn_exec (conn, "PRAGMA auto_vacuum = INCREMENTAL", "initialise", error) &&
+         kv_conn_exec (conn, "PRAGMA journal_mode = WAL", "initialise", error) &&
+         upgrade (conn, out_version, error) &&
+         kv_conn_exec (conn, "PRAGMA synchronous = NORMAL", "initialise", error);
+}
+
 static gboolean
 set_incompatible (GError    **error,
                   const char *path,
@@ -177,10 +193,8 @@ kv_schema_prepare (KvConn  *conn,
                                 "open cannot do", version, KV_SCHEMA_VERSION);
       return set_incompatible (error, conn->path, reason);
     }
-  /* auto_vacuum only takes effect before the first table exists. */
-  if (version == 0 &&
-      !kv_conn_exec (conn, "PRAGMA auto_vacuum = INCREMENTAL", "initialise", error))
-    return FALSE;
+  if (version == 0)
+    return initialise (conn, out_version, error);
   if (!kv_conn_exec (conn, "PRAGMA journal_mode = WAL", "open", error))
     return FALSE;
   if (version == KV_SCHEMA_VERSION)

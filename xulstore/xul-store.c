@@ -967,9 +967,13 @@ xul_store_close (XulStore *self,
   if (self->writer != NULL)
     xul_writer_stop (g_steal_pointer (&self->writer), local_error == NULL ? &local_error : NULL);
   g_clear_pointer (&self->kv, xul_kv_store_unref);
-  if (self->db != NULL && !xul_kv_db_close (self->db, &kv_error) && local_error == NULL)
-    xul_store_propagate_kv_error (&local_error, kv_error);
-  g_clear_error (&kv_error);
+  if (self->db != NULL && !xul_kv_db_close (self->db, &kv_error))
+    {
+      if (local_error == NULL)
+        xul_store_propagate_kv_error (&local_error, kv_error);
+      else
+        g_error_free (kv_error);
+    }
   g_clear_pointer (&self->file_lock, xul_lock_release);
 
   if (local_error != NULL)

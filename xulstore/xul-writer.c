@@ -7,6 +7,7 @@
  * error waits for the next flush. self->lock is never held during disk I/O. */
 #include "config.h"
 
+#include "xul-store-private.h"
 #include "xul-writer-private.h"
 
 /* After a failed commit (disk full, I/O), wait at least this long before retrying. */
@@ -135,10 +136,14 @@ requeue (XulWriter  *self,
   self->deadline = g_get_monotonic_time () + MAX (self->delay_us, RETRY_DELAY_US);
 }
 
+/* Takes @kv_error; keeps it, in the XulStore domain, for the next flush. */
 static void
 record_failure (XulWriter *self,
-                GError    *error)
+                GError    *kv_error)
 {
+  GError *error = NULL;
+
+  xul_store_propagate_kv_error (&error, kv_error);
   if (!self->warned)
     g_warning ("Changes are kept in memory and will be retried: %s", error->message);
   self->warned = TRUE;

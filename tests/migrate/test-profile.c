@@ -2052,7 +2052,10 @@ test_disposing_a_dual_write_store_while_its_mirror_writes_loses_nothing (void **
   assert_action (report, XUL_MIGRATION_ALREADY_MIGRATED);
   xs_assert_value (store, BROWSER, "main-window", "width", last);
   flush (store);
-  assert_mirror_equals_store (store, legacy_path (dir));
+  {
+    g_autofree char *legacy = legacy_path (dir);
+    assert_mirror_equals_store (store, legacy);
+  }
   xs_close (store);
 }
 
