@@ -52,15 +52,6 @@ cmd_dump (const ToolRun *run)
   return EXIT_OK;
 }
 
-static void
-on_progress (XulLegacyImporter *importer,
-             guint64            done,
-             guint64            total,
-             gpointer           data)
-{
-  tool_progress (done, total);
-}
-
 static int
 cmd_import (const ToolRun *run)
 {
@@ -70,7 +61,7 @@ cmd_import (const ToolRun *run)
                          (opt_strict ? XUL_IMPORT_STRICT : 0);
   g_autoptr (XulLegacyImporter) importer = xul_legacy_importer_new (flags);
 
-  g_signal_connect (importer, "progress", G_CALLBACK (on_progress), NULL);
+  g_signal_connect (importer, "progress", G_CALLBACK (tool_on_progress), NULL);
   if (!xul_legacy_importer_run (importer, run->store, run->args[0], &report, &error))
     return tool_fail (error);
   print_report (report);

@@ -64,5 +64,9 @@ void tool_print_json_string (const char *text);
 gboolean tool_stderr_is_terminal (void);
 void tool_progress (guint64 done,
                     guint64 total);
+void tool_on_progress (XulLegacyImporter *importer,
+                       guint64            done,
+                       guint64            total,
+                       gpointer           data);
 
 G_END_DECLS

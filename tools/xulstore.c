@@ -95,11 +95,12 @@ tool_progress (guint64 done,
   fflush (stderr);
 }
 
-static void
-on_progress (XulLegacyImporter *importer,
-             guint64            done,
-             guint64            total,
-             gpointer           data)
+/* A XulLegacyImporter::progress handler that draws tool_progress(). */
+void
+tool_on_progress (XulLegacyImporter *importer,
+                  guint64            done,
+                  guint64            total,
+                  gpointer           data)
 {
   tool_progress (done, total);
 }
@@ -200,7 +201,7 @@ open_store (const ToolTarget    *target,
     {
       g_autoptr (XulProfile) profile = xul_profile_new (target->profile, target->mode);
       g_autoptr (XulLegacyImporter) importer = xul_legacy_importer_new (XUL_IMPORT_MERGE);
-      g_signal_connect (importer, "progress", G_CALLBACK (on_progress), NULL);
+      g_signal_connect (importer, "progress", G_CALLBACK (tool_on_progress), NULL);
       g_object_set (profile, "importer", importer, NULL);
       store = xul_profile_open (profile, report, error);
     }
