@@ -2053,8 +2053,8 @@ test_disposing_a_dual_write_store_while_its_mirror_writes_loses_nothing (void **
   xs_assert_value (store, BROWSER, "main-window", "width", last);
   flush (store);
   {
-    g_autofree char *legacy = legacy_path (dir);
-    assert_mirror_equals_store (store, legacy);
+    g_autofree char *mirror = legacy_path (dir);
+    assert_mirror_equals_store (store, mirror);
   }
   xs_close (store);
 }
