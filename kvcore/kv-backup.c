@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "kv-files-private.h"
 #include "kv-private.h"
 
 #define BACKUP_RETRY_SLEEP_US 10000
@@ -25,20 +26,6 @@ set_errno_error (GError    **error,
                saved_errno == ENOSPC ? XUL_KV_ERROR_FULL : XUL_KV_ERROR_IO,
                "Cannot %s “%s”: %s", operation, path, g_strerror (saved_errno));
   return FALSE;
-}
-
-/* Makes a rename durable: the new directory entry must reach the disk too. */
-static void
-sync_directory_of (const char *path)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  int fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-
-  if (fd >= 0)
-    {
-      fsync (fd);
-      close (fd);
-    }
 }
 
 /* Copies every page of @source into @dest, retrying while another connection holds a
@@ -133,7 +120,7 @@ kv_backup_copy (sqlite3    *source,
        (g_rename (tmp_path, dest_path) == 0 ||
         set_errno_error (error, errno, "move a backup into", dest_path));
   if (ok)
-    sync_directory_of (dest_path);
+    kv_sync_directory_of (dest_path);
   else
     g_unlink (tmp_path);
   return ok;
@@ -204,6 +191,13 @@ xul_kv_db_backup (XulKvDb    *self,
     dest_path = default_path = kv_backup_default_path (self->path);
   if ((conn = kv_db_lock (self, FALSE, error)) == NULL)
     return FALSE;
+  if (!kv_conn_has_schema (conn))
+    {
+      kv_db_unlock (self);
+      g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND,
+                   "Cannot back up “%s”: it holds no database yet", self->path);
+      return FALSE;
+    }
   ok = kv_backup_copy (conn->handle, self->path, dest_path, error);
   kv_db_unlock (self);
   return ok;
@@ -304,3 +298,4 @@ xul_kv_db_restore (XulKvDb    *self,
   kv_conn_close (source);
   return ok;
 }
+

@@ -33,15 +33,16 @@ configure (KvConn   *conn,
     sqlite3_db_config (conn->handle, db_config[i][0], db_config[i][1], NULL);
   sqlite3_busy_timeout (conn->handle, BUSY_TIMEOUT_MS);
 
-  /* 1 MiB of page cache per connection (SQLite's default is 2): the layers above keep
-   * their own caches, and a large commit spills to the WAL rather than holding it all.
-   * Only a hint: a file that cannot be read yet must still open. */
-  kv_conn_exec (conn, "PRAGMA cache_size = -1024", "configure", NULL);
+  /* Neither reads the file: a read-only open must not touch an unreadable one. */
   if (!kv_conn_exec (conn, "PRAGMA foreign_keys = ON", "configure", error) ||
       !kv_conn_exec (conn, "PRAGMA temp_store = MEMORY", "configure", error))
     return FALSE;
   if (read_only)
     return TRUE;
+  /* 1 MiB of page cache (SQLite's default is 2): the layers above keep caches of their
+   * own, and a large commit spills to the WAL rather than holding it all. Only a hint:
+   * a file that cannot be read yet must still open. */
+  kv_conn_exec (conn, "PRAGMA cache_size = -1024", "configure", NULL);
   return kv_conn_exec (conn, "PRAGMA synchronous = NORMAL", "configure", error) &&
          kv_conn_exec (conn, "PRAGMA journal_size_limit = " JOURNAL_SIZE_LIMIT,
                        "configure", error);
@@ -75,7 +76,8 @@ kv_conn_open (const char *path,
     }
   if (!configure (conn, read_only, error))
     {
-      kv_conn_close (conn);
+      /* Configuring reads the schema: a damaged file fails here, and must stay as is. */
+      kv_conn_close_untouched (conn);
       return NULL;
     }
   return conn;
@@ -90,6 +92,18 @@ kv_conn_close (KvConn *conn)
   /* _v2 defers the close if a backup or blob handle still refers to it. */
   sqlite3_close_v2 (conn->handle);
   g_free (conn);
+}
+
+/* Closes a connection to a file that may be damaged, leaving the file as it was: by
+ * default the last connection checkpoints its WAL into the database and deletes it,
+ * which would rewrite the very file recovery is about to keep aside. */
+void
+kv_conn_close_untouched (KvConn *conn)
+{
+  if (conn == NULL)
+    return;
+  sqlite3_db_config (conn->handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+  kv_conn_close (conn);
 }
 
 sqlite3_stmt *

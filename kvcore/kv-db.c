@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "kv-files-private.h"
 #include "kv-private.h"
 
 /* Files below this size are checked at every open: it costs well under a millisecond.
@@ -68,6 +69,14 @@ needs_check_at_open (const char *path)
 }
 
 static gboolean
+is_empty_file (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 && st.st_size == 0;
+}
+
+static gboolean
 has_hot_rollback_journal (const char *path)
 {
   g_autofree char *journal = g_strconcat (path, "-journal", NULL);
@@ -76,13 +85,6 @@ has_hot_rollback_journal (const char *path)
   return g_stat (journal, &st) == 0 && st.st_size > 0;
 }
 
-static gboolean
-is_empty_file (const char *path)
-{
-  GStatBuf st;
-
-  return g_stat (path, &st) == 0 && st.st_size == 0;
-}
 
 /* Opens the writer connection and validates the file. A damaged file is reported as
  * XUL_KV_ERROR_CORRUPT, which the caller may answer with recovery. */
@@ -99,31 +101,49 @@ kv_db_connect (XulKvDb  *self,
   conn = kv_conn_open (self->path, read_only, error);
   if (conn == NULL)
     return FALSE;
-  if (read_only && has_hot_rollback_journal (self->path))
+  if (read_only && (has_hot_rollback_journal (self->path) || is_empty_file (self->path)))
     {
-      /* kvcore files use WAL from their first transaction on, so a rollback journal
-       * belongs to a writer that died while creating the file: its committed state has
-       * no tables, and reads see no stores (rolling back would write). */
+      /* kvcore files use WAL from their first transaction on, so a rollback journal, or
+       * an empty file, belongs to a writer that died while creating it: its committed
+       * state has no tables, and reads see no stores. Not one statement runs on it:
+       * SQLite would roll the journal back, or delete a -wal beside an empty file. */
       self->schema_version = 0;
       conn->no_schema = TRUE;
       self->conn = conn;
       return TRUE;
     }
   if (!kv_schema_prepare (conn, read_only, &self->schema_version, error) ||
-      (check && !kv_conn_check (conn, "PRAGMA quick_check", &problems, error)))
+      (check && !kv_conn_check (conn, "PRAGMA integrity_check", &problems, error)))
     {
-      kv_conn_close (conn);
+      kv_conn_close_untouched (conn);
       return FALSE;
     }
   if (problems != NULL)
     {
       g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT,
                    "Cannot open “%s”: the file is damaged: %s", self->path, problems);
-      kv_conn_close (conn);
+      kv_conn_close_untouched (conn);
       return FALSE;
     }
   conn->no_schema = self->schema_version == 0;
   self->conn = conn;
+  return TRUE;
+}
+
+/* An empty file is what some file systems leave of a database after a power cut. Beside
+ * a backup it is damage, to recover from; opened as a new database, its first
+ * automatic backup would overwrite the good one. */
+static gboolean
+is_empty_beside_backup (XulKvDb *self,
+                        GError **error)
+{
+  g_autofree char *backup = kv_backup_default_path (self->path);
+
+  if (!g_file_test (backup, G_FILE_TEST_EXISTS))
+    return FALSE;
+  g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT,
+               "Cannot open “%s”: the file is empty, and a backup “%s” exists", self->path,
+               backup);
   return TRUE;
 }
 
@@ -157,13 +177,16 @@ xul_kv_db_initable_init (GInitable    *initable,
                    "Cannot open “%s” read-only: the file does not exist", self->path);
       return FALSE;
     }
+  if (!read_only)
+    kv_remove_leftover_temporaries (self->path, ".bak.tmp-");
   if (!read_only && (!kv_recovery_restore_missing (self, error) ||
                      !kv_create_private_file (self->path, error)))
     return FALSE;
 
   g_mutex_lock (&self->lock);
   created = is_empty_file (self->path);
-  ok = kv_db_connect (self, needs_check_at_open (self->path), &local_error) &&
+  ok = (!created || read_only || !is_empty_beside_backup (self, &local_error)) &&
+       kv_db_connect (self, needs_check_at_open (self->path), &local_error) &&
        kv_maintain_at_open (self, created, &local_error);
   if (!ok && can_recover (self, local_error))
     {
@@ -172,7 +195,7 @@ xul_kv_db_initable_init (GInitable    *initable,
     }
   if (!ok)
     {
-      kv_conn_close (g_steal_pointer (&self->conn));
+      kv_conn_close_untouched (g_steal_pointer (&self->conn));
       g_atomic_int_set (&self->closed, TRUE);
       g_propagate_error (error, g_steal_pointer (&local_error));
     }
@@ -331,11 +354,18 @@ void
 kv_db_release_reader (XulKvDb *self,
                       KvConn  *conn)
 {
+  gboolean damaged;
+
   g_mutex_lock (&self->pool_lock);
+  damaged = conn->generation < self->recovered_generation;
   if (!g_atomic_int_get (&self->closed) && conn->generation == self->generation)
     g_ptr_array_add (self->idle_readers, g_steal_pointer (&conn));
   g_mutex_unlock (&self->pool_lock);
-  kv_conn_close (conn);
+  /* A reader of the file that recovery moved aside must leave it as it is. */
+  if (damaged)
+    kv_conn_close_untouched (conn);
+  else
+    kv_conn_close (conn);
 }
 
 /* After close or recovery: idle readers are closed; busy ones close on release. */

@@ -55,11 +55,14 @@ kv_set_sqlite_error (GError    **error,
                      const char *operation)
 {
   const char *reason = sqlite3_errstr (rc);
+  g_autofree char *valid = NULL;
 
   /* The connection's message is more precise, but only while it describes @rc. */
   if (handle != NULL && sqlite3_extended_errcode (handle) == rc)
     reason = sqlite3_errmsg (handle);
+  /* It may quote names from the file, which need not be UTF-8. */
+  valid = g_utf8_make_valid (reason, -1);
 
   g_set_error (error, XUL_KV_ERROR, code_from_sqlite (rc), "Cannot %s “%s”: %s",
-               operation, path, reason);
+               operation, path, valid);
 }

@@ -205,7 +205,11 @@ xul_kv_iter_next (XulKvIter *self,
                    "Cannot iterate “%s”: the database is closed", self->db->path);
       return FALSE;
     }
-  rc = sqlite3_step (self->stmt);
+  /* kvcore only writes BLOB keys; a key of another type (a damaged or foreign file)
+   * would sort apart from them and break prefix and range scans: it is passed over. */
+  while ((rc = sqlite3_step (self->stmt)) == SQLITE_ROW &&
+         sqlite3_column_type (self->stmt, 0) != SQLITE_BLOB)
+    ;
   if (rc == SQLITE_ROW)
     return TRUE;
   if (rc != SQLITE_DONE)
@@ -220,15 +224,18 @@ xul_kv_iter_next (XulKvIter *self,
  * @len: (out): the key length
  *
  * Returns: (array length=len) (transfer none): the current key, valid until the next
- *   call on @self
+ *   call on @self; never %NULL
  */
 const guint8 *
 xul_kv_iter_get_key (XulKvIter *self,
                      gsize     *len)
 {
+  const guint8 *key;
+
   g_return_val_if_fail (self != NULL && self->conn != NULL, NULL);
+  key = sqlite3_column_blob (self->stmt, 0);
   *len = (gsize) sqlite3_column_bytes (self->stmt, 0);
-  return sqlite3_column_blob (self->stmt, 0);
+  return key != NULL ? key : (const guint8 *) "";
 }
 
 /**

@@ -109,7 +109,9 @@ xul_kv_db_check_integrity (XulKvDb *self,
   g_return_val_if_fail (XUL_IS_KV_DB (self), FALSE);
   if ((conn = kv_db_lock (self, FALSE, error)) == NULL)
     return FALSE;
-  ok = kv_conn_check (conn, "PRAGMA integrity_check", &problems, error);
+  /* A file without tables, opened read-only, must not be read (see kv_db_connect). */
+  ok = !kv_conn_has_schema (conn) ||
+       kv_conn_check (conn, "PRAGMA integrity_check", &problems, error);
   kv_db_unlock (self);
   if (ok && problems != NULL)
     {

@@ -43,7 +43,11 @@ xul_kv_db_get_meta (XulKvDb    *self,
         sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
         rc = sqlite3_step (stmt);
         if (rc == SQLITE_ROW)
-          value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+          {
+            /* NOT NULL in the schema; a damaged file reads as an empty value. */
+            const char *text = (const char *) sqlite3_column_text (stmt, 0);
+            value = g_strdup (text != NULL ? text : "");
+          }
         else if (rc == SQLITE_DONE)
           g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_NOT_FOUND,
                        "No meta record “%s” in “%s”", key, self->path);

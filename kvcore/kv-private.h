@@ -43,6 +43,7 @@ struct _XulKvDb {
   GMutex pool_lock; /* taken after lock, never before */
   GPtrArray *idle_readers; /* KvConn *, each with no open transaction */
   guint generation;        /* bumped when the file behind the path changes */
+  guint recovered_generation; /* readers older than this saw a damaged file */
 };
 
 struct _XulKvStore {
@@ -90,6 +91,7 @@ KvConn *kv_conn_open (const char *path,
                       gboolean    read_only,
                       GError    **error);
 void kv_conn_close (KvConn *conn);
+void kv_conn_close_untouched (KvConn *conn);
 sqlite3_stmt *kv_conn_prepare (KvConn     *conn,
                                const char *sql,
                                GError    **error);

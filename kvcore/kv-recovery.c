@@ -96,9 +96,17 @@ record_recovery (XulKvDb *db)
     }
 }
 
+static gboolean
+is_transient (const GError *error)
+{
+  return g_error_matches (error, XUL_KV_ERROR, XUL_KV_ERROR_IO) ||
+         g_error_matches (error, XUL_KV_ERROR, XUL_KV_ERROR_FULL) ||
+         g_error_matches (error, XUL_KV_ERROR, XUL_KV_ERROR_BUSY);
+}
+
 /* Puts the backup in place of the (absent) database, or leaves the place empty. A
- * damaged backup is moved aside; any other failure (I/O, disk full) is an error, so
- * that a good backup is never skipped for a transient reason. */
+ * backup that cannot be used is moved aside; a transient failure (I/O, disk full,
+ * busy) is an error, so that a good backup is never skipped for a passing reason. */
 static gboolean
 restore_backup_or_nothing (XulKvDb *db,
                            GError **error)
@@ -114,8 +122,7 @@ restore_backup_or_nothing (XulKvDb *db,
       db->recovery = XUL_KV_RECOVERY_RESTORED_FROM_BACKUP;
       return TRUE;
     }
-  if (!g_error_matches (local_error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT) &&
-      !g_error_matches (local_error, XUL_KV_ERROR, XUL_KV_ERROR_INCOMPATIBLE_VERSION))
+  if (is_transient (local_error))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
@@ -132,7 +139,10 @@ kv_recovery_run (XulKvDb *db,
   g_autofree char *quarantine = NULL;
 
   kv_db_drop_idle_readers (db);
-  kv_conn_close (g_steal_pointer (&db->conn));
+  g_mutex_lock (&db->pool_lock);
+  db->recovered_generation = db->generation;
+  g_mutex_unlock (&db->pool_lock);
+  kv_conn_close_untouched (g_steal_pointer (&db->conn));
 
   if (g_file_test (db->path, G_FILE_TEST_EXISTS))
     {

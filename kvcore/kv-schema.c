@@ -132,6 +132,82 @@ initialise (KvConn  *conn,
 }
 
 static gboolean
+set_damaged (GError    **error,
+             const char *path,
+             const char *reason)
+{
+  g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT, "Cannot open “%s”: %s", path,
+               reason);
+  return FALSE;
+}
+
+/* The schema as a text: every object's type, name, table and SQL, in order. The
+ * statistics tables that PRAGMA optimize creates come and go, and are left out. */
+static char *
+describe_schema (sqlite3 *handle)
+{
+  static const char sql[] =
+    "SELECT type, name, tbl_name, coalesce (sql, '') FROM sqlite_schema"
+    " WHERE name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\' ORDER BY type, name";
+  GString *text = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (handle, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return g_string_free (text, TRUE);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    for (int column = 0; column < 4; column++)
+      g_string_append_printf (text, "%s\n", (const char *) sqlite3_column_text (stmt, column));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return g_string_free (text, TRUE);
+  return g_string_free (text, FALSE);
+}
+
+/* The schema this library creates, built once in memory by the same steps. */
+static gpointer
+build_reference (gpointer unused)
+{
+  sqlite3 *handle = NULL;
+  char *text = NULL;
+
+  if (sqlite3_open_v2 (":memory:", &handle, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+    {
+      gboolean ok = TRUE;
+      for (int step = 1; ok && step <= KV_SCHEMA_VERSION; step++)
+        ok = sqlite3_exec (handle, upgrade_steps[step], NULL, NULL, NULL) == SQLITE_OK;
+      if (ok)
+        text = describe_schema (handle);
+    }
+  sqlite3_close (handle);
+  return text;
+}
+
+/* A file of the current version must have exactly the schema this library creates: a
+ * damaged or edited schema (a CHECK turned into nonsense, a dropped index) would
+ * otherwise fail every write with an error nobody can act on. */
+static gboolean
+verify_schema (KvConn  *conn,
+               GError **error)
+{
+  static GOnce reference_once = G_ONCE_INIT;
+  const char *reference = g_once (&reference_once, build_reference, NULL);
+  g_autofree char *actual = describe_schema (conn->handle);
+  int rc;
+
+  if (actual == NULL)
+    {
+      rc = sqlite3_extended_errcode (conn->handle);
+      kv_set_sqlite_error (error, rc != SQLITE_OK ? rc : SQLITE_CORRUPT, conn->handle,
+                           conn->path, "read the schema of");
+      return FALSE;
+    }
+  if (reference != NULL && !g_str_equal (reference, actual))
+    return set_damaged (error, conn->path, "its schema is not the one this library writes");
+  return TRUE;
+}
+
+static gboolean
 set_incompatible (GError    **error,
                   const char *path,
                   const char *reason)
@@ -150,14 +226,28 @@ kv_schema_identify (KvConn  *conn,
                     GError **error)
 {
   gint64 app_id, version, objects;
+  GError *local_error = NULL;
 
-  if (!kv_conn_query_int (conn, "PRAGMA application_id", &app_id, error) ||
-      !kv_conn_query_int (conn, "PRAGMA user_version", &version, error) ||
-      !kv_conn_query_int (conn, "SELECT count(*) FROM sqlite_schema", &objects, error))
-    return FALSE;
+  if (!kv_conn_query_int (conn, "PRAGMA application_id", &app_id, &local_error) ||
+      !kv_conn_query_int (conn, "PRAGMA user_version", &version, &local_error) ||
+      !kv_conn_query_int (conn, "SELECT count(*) FROM sqlite_schema", &objects, &local_error))
+    {
+      /* Reading a header and the schema table fails for two reasons: the disk (I/O,
+       * busy), or what is in the file ("unsupported file format", "malformed schema"):
+       * damage, whatever code SQLite gives it. */
+      if (g_error_matches (local_error, XUL_KV_ERROR, XUL_KV_ERROR_FAILED))
+        local_error->code = XUL_KV_ERROR_CORRUPT;
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (version < 0)
+    return set_damaged (error, conn->path, "its header holds a negative schema version");
 
   if (app_id != KV_APPLICATION_ID && (app_id != 0 || objects > 0))
     return set_incompatible (error, conn->path, "it is not a kvcore database");
+  /* Both are written by the same transaction: one without the other is damage. */
+  if (app_id == KV_APPLICATION_ID && version == 0)
+    return set_damaged (error, conn->path, "its header lost its schema version");
   if (version > KV_SCHEMA_VERSION)
     {
       g_autofree char *reason = g_strdup_printf (
@@ -187,8 +277,10 @@ kv_schema_prepare (KvConn  *conn,
       g_autofree char *reason = NULL;
       /* Version 0 here is a file without tables (a writer died before its first
        * commit): it reads as a database without stores. */
-      if (version == KV_SCHEMA_VERSION || version == 0)
+      if (version == 0)
         return TRUE;
+      if (version == KV_SCHEMA_VERSION)
+        return verify_schema (conn, error);
       reason = g_strdup_printf ("schema %d must be upgraded to %d, which a read-only "
                                 "open cannot do", version, KV_SCHEMA_VERSION);
       return set_incompatible (error, conn->path, reason);
@@ -197,7 +289,7 @@ kv_schema_prepare (KvConn  *conn,
     return initialise (conn, out_version, error);
   if (!kv_conn_exec (conn, "PRAGMA journal_mode = WAL", "open", error))
     return FALSE;
-  if (version == KV_SCHEMA_VERSION)
-    return TRUE;
-  return upgrade (conn, out_version, error);
+  if (version < KV_SCHEMA_VERSION && !upgrade (conn, out_version, error))
+    return FALSE;
+  return verify_schema (conn, error);
 }

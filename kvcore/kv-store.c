@@ -199,7 +199,12 @@ xul_kv_db_list_stores (XulKvDb *self,
     if (stmt != NULL)
       {
         while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-          g_strv_builder_add (names, (const char *) sqlite3_column_text (stmt, 0));
+          {
+            const char *name = (const char *) sqlite3_column_text (stmt, 0);
+            /* The schema forbids NULL names; a damaged file may still have one. */
+            if (name != NULL)
+              g_strv_builder_add (names, name);
+          }
         if (rc != SQLITE_DONE)
           kv_set_sqlite_error (error, rc, conn->handle, conn->path, "list the stores of");
       }

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "kv-files-private.h"
 #include "xul-legacy-private.h"
 
 static gboolean
@@ -144,19 +145,6 @@ write_all (int           fd,
   return TRUE;
 }
 
-static void
-sync_directory_of (const char *path)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  int fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-
-  if (fd >= 0)
-    {
-      fsync (fd);
-      close (fd);
-    }
-}
-
 gboolean
 xul_legacy_replace_file (const char            *path,
                          GBytes                *content,
@@ -191,7 +179,7 @@ xul_legacy_replace_file (const char            *path,
       g_unlink (tmp_path);
       return set_io_error (error, "replace", path, saved_errno);
     }
-  sync_directory_of (path);
+  kv_sync_directory_of (path);
   return TRUE;
 }
 

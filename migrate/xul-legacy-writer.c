@@ -4,11 +4,18 @@
  * same store always gives the same bytes. */
 #include "config.h"
 
+#include <string.h>
+
 #include "xul-legacy-private.h"
 
+/* The export is streamed from xul_store_foreach(): a document or an element is opened
+ * at its first value and closed when a value of the next one (or the end) comes. */
 typedef struct {
   GString *out;
   gboolean pretty;
+  char *doc;  /* the open document, NULL before the first value */
+  char *id;   /* the open element of doc */
+  gboolean first_attr;
 } Writer;
 
 /* As JSON.stringify writes a string. */
@@ -86,48 +93,45 @@ close_object (Writer  *w,
   g_string_append_c (w->out, '}');
 }
 
-static gboolean
-write_element (Writer     *w,
-               XulStore   *store,
-               const char *doc,
-               const char *id,
-               GError    **error)
+static void
+close_element_and_document (Writer *w)
 {
-  g_auto (GStrv) attrs = xul_store_get_attributes (store, doc, id, error);
-
-  if (attrs == NULL)
-    return FALSE;
-  g_string_append_c (w->out, '{');
-  for (guint i = 0; attrs[i] != NULL; i++)
-    {
-      g_autofree char *value = xul_store_get_value (store, doc, id, attrs[i], error);
-      if (value == NULL)
-        return FALSE;
-      write_key (w, attrs[i], i == 0, 3);
-      write_string (w, value);
-    }
-  close_object (w, attrs[0] == NULL, 2);
-  return TRUE;
+  close_object (w, FALSE, 2);
+  close_object (w, FALSE, 1);
 }
 
 static gboolean
-write_document (Writer     *w,
-                XulStore   *store,
-                const char *doc,
-                GError    **error)
+write_value (const char *doc,
+             const char *id,
+             const char *attr,
+             const char *value,
+             gpointer    data)
 {
-  g_auto (GStrv) ids = xul_store_get_ids (store, doc, error);
+  Writer *w = data;
 
-  if (ids == NULL)
-    return FALSE;
-  g_string_append_c (w->out, '{');
-  for (guint i = 0; ids[i] != NULL; i++)
+  if (w->doc == NULL || strcmp (doc, w->doc) != 0)
     {
-      write_key (w, ids[i], i == 0, 2);
-      if (!write_element (w, store, doc, ids[i], error))
-        return FALSE;
+      if (w->doc != NULL)
+        close_element_and_document (w);
+      write_key (w, doc, w->doc == NULL, 1);
+      g_string_append_c (w->out, '{');
+      g_free (w->doc);
+      w->doc = g_strdup (doc);
+      g_clear_pointer (&w->id, g_free);
     }
-  close_object (w, ids[0] == NULL, 1);
+  if (w->id == NULL || strcmp (id, w->id) != 0)
+    {
+      if (w->id != NULL)
+        close_object (w, FALSE, 2);
+      write_key (w, id, w->id == NULL, 2);
+      g_string_append_c (w->out, '{');
+      g_free (w->id);
+      w->id = g_strdup (id);
+      w->first_attr = TRUE;
+    }
+  write_key (w, attr, w->first_attr, 3);
+  write_string (w, value);
+  w->first_attr = FALSE;
   return TRUE;
 }
 
@@ -138,7 +142,8 @@ write_document (Writer     *w,
  * @error: return location for a #GError
  *
  * Writes the whole store in the legacy shape, in memory. Documents, ids and
- * attributes are sorted, so equal stores give equal bytes.
+ * attributes are sorted, so equal stores give equal bytes. The content is one
+ * consistent state, the one on disk: see xul_store_foreach().
  *
  * Returns: (transfer full): the file's content, or %NULL on error
  */
@@ -148,27 +153,24 @@ xul_store_export_legacy_bytes (XulStore      *self,
                                GError       **error)
 {
   Writer w = { g_string_new (NULL), (flags & XUL_EXPORT_PRETTY) != 0 };
-  g_auto (GStrv) docs = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (XUL_IS_STORE (self), NULL);
-  docs = xul_store_get_documents (self, error);
-  if (docs == NULL)
-    goto fail;
   g_string_append_c (w.out, '{');
-  for (guint i = 0; docs[i] != NULL; i++)
-    {
-      write_key (&w, docs[i], i == 0, 1);
-      if (!write_document (&w, self, docs[i], error))
-        goto fail;
-    }
-  close_object (&w, docs[0] == NULL, 0);
+  ok = xul_store_foreach (self, write_value, &w, error);
+  if (ok && w.doc != NULL)
+    close_element_and_document (&w);
+  close_object (&w, w.doc == NULL, 0);
   if (w.pretty)
     g_string_append_c (w.out, '\n');
+  g_free (w.doc);
+  g_free (w.id);
+  if (!ok)
+    {
+      g_string_free (w.out, TRUE);
+      return NULL;
+    }
   return g_string_free_to_bytes (w.out);
-
-fail:
-  g_string_free (w.out, TRUE);
-  return NULL;
 }
 
 /**

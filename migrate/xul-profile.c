@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 
+#include "kv-files-private.h"
 #include "xul-legacy-private.h"
 #include "xul-migrate-private.h"
 
@@ -235,7 +236,13 @@ legacy_is_ours (Step     *step,
     return TRUE; /* unreadable: already handled */
   fingerprint = xul_legacy_fingerprint (*content);
   *ours = g_strcmp0 (fingerprint, recorded) == 0 || g_strcmp0 (fingerprint, pending) == 0;
-  return TRUE;
+  if (g_strcmp0 (fingerprint, recorded) == 0 || g_strcmp0 (fingerprint, pending) != 0)
+    return TRUE;
+  /* The mirror died between its rename and its final record. The file is recorded as
+   * ours now: the next mirror write replaces the pending record, and a second crash
+   * before its rename must still find this file ours. */
+  return xul_kv_db_set_meta (step->db, XUL_MIRROR_META_FINGERPRINT, fingerprint, error) &&
+         xul_kv_db_delete_meta (step->db, XUL_MIRROR_META_PENDING, error);
 }
 
 /* DUAL_WRITE and FINALIZE: migrate once; later, take in what an older version wrote. */
@@ -369,6 +376,8 @@ xul_profile_open (XulProfile          *self,
   store = xul_store_new (db_path, XUL_STORE_FLAGS_NONE, error);
   if (store != NULL)
     {
+      /* Mirror writes cut short by a crash leave their temporary files behind. */
+      kv_remove_leftover_temporaries (step.json_path, ".tmp-");
       result = xul_migration_report_new (step.json_path);
       step.store = store;
       step.db = xul_store_get_db (store);

@@ -30,8 +30,19 @@ decode_record (const guint8 *key,
 {
   if (memchr (value, 0, value_len) != NULL ||
       !g_utf8_validate_len ((const char *) value, value_len, NULL) ||
+      g_utf8_strlen ((const char *) value, (gssize) value_len) > XUL_STORE_MAX_VALUE_LENGTH ||
       !xul_key_decode (key, key_len, doc, id, attr))
     return FALSE;
+  /* Nothing over the limits can be set, so nothing over them is served either. */
+  if (g_utf8_strlen (*doc, -1) > XUL_STORE_MAX_DOCUMENT_LENGTH ||
+      g_utf8_strlen (*id, -1) > XUL_STORE_MAX_NAME_LENGTH ||
+      g_utf8_strlen (*attr, -1) > XUL_STORE_MAX_NAME_LENGTH)
+    {
+      g_clear_pointer (doc, g_free);
+      g_clear_pointer (id, g_free);
+      g_clear_pointer (attr, g_free);
+      return FALSE;
+    }
   *text = g_strndup ((const char *) value, value_len);
   return TRUE;
 }
@@ -91,6 +102,18 @@ xul_load_document (XulCache   *cache,
   return TRUE;
 }
 
+static int
+compare_bytes (const guint8 *key,
+               gsize         len,
+               GBytes       *other)
+{
+  gsize other_len;
+  const guint8 *other_data = g_bytes_get_data (other, &other_len);
+  int order = memcmp (key, other_data, MIN (len, other_len));
+
+  return order != 0 ? order : (len > other_len) - (len < other_len);
+}
+
 /* Finds the first document at or after @from that has a record that decodes, adds it
  * to the cache, and returns where the next document starts (NULL at the end). Records
  * that do not decode are stepped over, so a document of nothing but those is never
@@ -115,6 +138,15 @@ find_document (XulCache   *cache,
       const guint8 *value = xul_kv_iter_get_value (iter, &value_len);
       guint8 *successor;
 
+      /* A damaged index can hand back a key before the one asked for: the scan would
+       * then never end. */
+      if (from != NULL && compare_bytes (key, key_len, from) < 0)
+        {
+          g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT,
+                       "Cannot list the documents of “%s”: its keys are out of order",
+                       xul_kv_db_get_path (xul_kv_store_get_db (store)));
+          return FALSE;
+        }
       if (!decode_record (key, key_len, value, value_len, &doc, &id, &attr, &text))
         continue;
       xul_cache_add_known (cache, doc);

@@ -580,6 +580,104 @@ xul_store_get_attributes (XulStore   *self,
   return list_in_document (self, doc, id, error);
 }
 
+/* Commits what the writer holds, durably, without holding the lock meanwhile, so that
+ * reads go on; close waits for it. *flushed says whether there was a writer. */
+static gboolean
+flush_writer (XulStore *self,
+              gboolean *flushed,
+              GError  **error)
+{
+  gboolean ok;
+
+  if (flushed != NULL)
+    *flushed = FALSE;
+  if (!lock_for (self, FALSE, error))
+    return FALSE;
+  if (self->writer == NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  self->writer_users++;
+  g_mutex_unlock (&self->lock);
+
+  ok = xul_writer_flush (self->writer, error);
+
+  g_mutex_lock (&self->lock);
+  if (--self->writer_users == 0)
+    g_cond_broadcast (&self->writer_idle);
+  g_mutex_unlock (&self->lock);
+  if (flushed != NULL)
+    *flushed = ok;
+  return ok;
+}
+
+/* Visits the values of the loaded @docs in order; FALSE when @func stopped. */
+static gboolean
+visit_documents (XulStore           *self,
+                 char              **docs,
+                 XulStoreForeachFunc func,
+                 gpointer            user_data)
+{
+  for (guint d = 0; docs[d] != NULL; d++)
+    {
+      g_auto (GStrv) ids = xul_cache_list_ids (self->cache, docs[d]);
+      for (guint i = 0; ids[i] != NULL; i++)
+        {
+          g_auto (GStrv) attrs = xul_cache_list_attributes (self->cache, docs[d], ids[i]);
+          for (guint a = 0; attrs[a] != NULL; a++)
+            if (!func (docs[d], ids[i], attrs[a],
+                       xul_cache_lookup (self->cache, docs[d], ids[i], attrs[a]), user_data))
+              return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * xul_store_foreach:
+ * @self: a #XulStore
+ * @func: (scope call): called for each value
+ * @user_data: (closure): data for @func
+ * @error: return location for a #GError
+ *
+ * Calls @func for every value of the store, sorted by document, then id, then
+ * attribute (by bytes), as one consistent state: changes made before the call are
+ * committed first, durably, and no change happens during the walk, so what @func sees
+ * is exactly what is on disk. Changes from other threads wait for the walk to end.
+ *
+ * Returns: %TRUE when every value was visited or @func stopped the walk; %FALSE on
+ *   error
+ */
+gboolean
+xul_store_foreach (XulStore           *self,
+                   XulStoreForeachFunc func,
+                   gpointer            user_data,
+                   GError            **error)
+{
+  g_auto (GStrv) docs = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  /* Most of the waiting for the disk happens here, without the lock; the flush under
+   * the lock then only commits what was changed meanwhile. */
+  if (!flush_writer (self, NULL, error) || !lock_for (self, FALSE, error))
+    return FALSE;
+  ok = (self->writer == NULL || xul_writer_flush (self->writer, error)) &&
+       ensure_names_loaded (self, error);
+  if (ok)
+    {
+      docs = xul_cache_list_documents (self->cache);
+      for (guint d = 0; ok && docs[d] != NULL; d++)
+        ok = ensure_loaded (self, docs[d], error);
+    }
+  if (ok)
+    visit_documents (self, docs, func, user_data);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
 /* Checks every change before anything happens: apply is all or nothing. */
 static gboolean
 check_changes (XulStore        *self,
@@ -843,29 +941,14 @@ gboolean
 xul_store_flush (XulStore *self,
                  GError  **error)
 {
-  gboolean ok;
+  gboolean flushed;
 
   g_return_val_if_fail (XUL_IS_STORE (self), FALSE);
-  if (!lock_for (self, FALSE, error))
+  if (!flush_writer (self, &flushed, error))
     return FALSE;
-  if (self->writer == NULL)
-    {
-      g_mutex_unlock (&self->lock);
-      return TRUE;
-    }
-  self->writer_users++;
-  g_mutex_unlock (&self->lock);
-
-  ok = xul_writer_flush (self->writer, error);
-
-  g_mutex_lock (&self->lock);
-  if (--self->writer_users == 0)
-    g_cond_broadcast (&self->writer_idle);
-  g_mutex_unlock (&self->lock);
-
-  if (ok)
+  if (flushed)
     g_signal_emit (self, signals[SIGNAL_FLUSHED], 0);
-  return ok;
+  return TRUE;
 }
 
 static void
@@ -1044,6 +1127,15 @@ open_files (XulStore *self,
     self->kv = xul_kv_db_open_store (self->db, XUL_STORE_KV_NAME,
                                      read_only ? XUL_KV_STORE_NONE : XUL_KV_STORE_CREATE,
                                      &kv_error);
+  /* Damage that the checks at open did not see, found by the first read: recover now,
+   * as the open would have. */
+  if (!read_only && g_error_matches (kv_error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT))
+    {
+      g_clear_error (&kv_error);
+      if (xul_kv_db_recover (self->db, &kv_error))
+        self->kv = xul_kv_db_open_store (self->db, XUL_STORE_KV_NAME, XUL_KV_STORE_CREATE,
+                                         &kv_error);
+    }
   /* A file nobody has written to yet is an empty store. */
   if (read_only && g_error_matches (kv_error, XUL_KV_ERROR, XUL_KV_ERROR_NO_SUCH_STORE))
     g_clear_error (&kv_error);

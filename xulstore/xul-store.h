@@ -150,6 +150,31 @@ char **xul_store_get_attributes (XulStore   *self,
                                  const char *id,
                                  GError    **error);
 
+/**
+ * XulStoreForeachFunc:
+ * @doc: the document URL
+ * @id: the element id
+ * @attr: the attribute name
+ * @value: the value
+ * @user_data: the data passed to xul_store_foreach()
+ *
+ * Called by xul_store_foreach() for each value, with the store's lock held: it must
+ * not call the store.
+ *
+ * Returns: %TRUE to go on, %FALSE to stop
+ */
+typedef gboolean (*XulStoreForeachFunc) (const char *doc,
+                                         const char *id,
+                                         const char *attr,
+                                         const char *value,
+                                         gpointer    user_data);
+
+XUL_AVAILABLE_IN_1_0
+gboolean xul_store_foreach (XulStore           *self,
+                            XulStoreForeachFunc func,
+                            gpointer            user_data,
+                            GError            **error);
+
 XUL_AVAILABLE_IN_1_0
 gboolean xul_store_apply (XulStore   *self,
                           XulChanges *changes,

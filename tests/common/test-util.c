@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utime.h>
 
 TuTmpdir *
 tu_tmpdir_new (void)
@@ -66,6 +67,18 @@ tu_write_file (const char *path,
 
   g_file_set_contents (path, data, (gssize) len, &error);
   tu_assert_no_error (error);
+}
+
+void
+tu_write_aged_file (const char *path,
+                    gint64      age_seconds)
+{
+  struct utimbuf times;
+
+  tu_write_file (path, "left", 4);
+  times.actime = times.modtime = (time_t) (g_get_real_time () / G_USEC_PER_SEC - age_seconds);
+  if (g_utime (path, &times) != 0)
+    fail_msg ("cannot set the time of %s: %s", path, g_strerror (errno));
 }
 
 guint

@@ -28,6 +28,10 @@ void tu_write_file (const char *path,
                     const void *data,
                     gsize       len);
 
+/* Writes a small file at @path whose modification time is @age_seconds ago. */
+void tu_write_aged_file (const char *path,
+                         gint64      age_seconds);
+
 /* The permission bits of @path. */
 guint tu_file_mode (const char *path);
 

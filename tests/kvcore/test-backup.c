@@ -506,6 +506,32 @@ test_read_only_open_never_writes_a_backup (void **state)
 
 /* ---- maintenance and durability --------------------------------------------------- */
 
+/* A backup cut short by a crash leaves its temporary file; a writable open removes the
+ * old ones, and only those of this database. */
+static void
+test_writable_open_removes_old_leftover_backup_files (void **state)
+{
+  g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
+  g_autofree char *path = tu_tmpdir_file (dir, "data.db");
+  g_autofree char *old = tu_tmpdir_file (dir, "data.db.bak.tmp-A1b2C3");
+  g_autofree char *young = tu_tmpdir_file (dir, "data.db.bak.tmp-D4e5F6");
+  g_autofree char *not_ours = tu_tmpdir_file (dir, "data.db.bak.tmp-short");
+  g_autofree char *other_db = tu_tmpdir_file (dir, "other.db.bak.tmp-G7h8I9");
+  g_autoptr (XulKvDb) db = NULL;
+
+  tu_write_aged_file (old, 3600);
+  tu_write_aged_file (young, 10);
+  tu_write_aged_file (not_ours, 3600);
+  tu_write_aged_file (other_db, 3600);
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  assert_false (tu_file_exists (old));
+  /* Young: perhaps another process's backup in progress. */
+  assert_true (tu_file_exists (young));
+  assert_true (tu_file_exists (not_ours));
+  assert_true (tu_file_exists (other_db));
+  kt_close_db (db);
+}
+
 static void
 test_maintain_shrinks_file_after_mass_delete (void **state)
 {
@@ -622,6 +648,7 @@ main (void)
     cmocka_unit_test (test_stale_backup_is_rewritten_at_open_and_close),
     cmocka_unit_test (test_zero_backup_interval_writes_no_backup),
     cmocka_unit_test (test_read_only_open_never_writes_a_backup),
+    cmocka_unit_test (test_writable_open_removes_old_leftover_backup_files),
     cmocka_unit_test (test_maintain_shrinks_file_after_mass_delete),
     cmocka_unit_test (test_sync_and_durable_commit_persist_data),
     cmocka_unit_test (test_sync_of_read_only_database_is_refused),

@@ -21,12 +21,15 @@ typedef enum {
   DAMAGE_GARBAGE,
   DAMAGE_TRUNCATED,
   DAMAGE_ZEROED_HEADER,
+  DAMAGE_LOST_VERSION,
+  DAMAGE_NEGATIVE_VERSION,
+  DAMAGE_DROPPED_TABLE,
+  DAMAGE_EMPTIED, /* not in all_damages: a read-only open sees an empty database */
 } Damage;
 
 static const Damage all_damages[] = {
-  DAMAGE_GARBAGE,
-  DAMAGE_TRUNCATED,
-  DAMAGE_ZEROED_HEADER,
+  DAMAGE_GARBAGE,  DAMAGE_TRUNCATED,        DAMAGE_ZEROED_HEADER,
+  DAMAGE_LOST_VERSION, DAMAGE_NEGATIVE_VERSION, DAMAGE_DROPPED_TABLE,
 };
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -126,6 +129,34 @@ damage_file (const char *path,
         close (fd);
         break;
       }
+    case DAMAGE_LOST_VERSION:
+    case DAMAGE_NEGATIVE_VERSION:
+      {
+        /* The header's user_version, big-endian at offset 60. */
+        const guint8 version[4] = { 0, 0, 0, 0 };
+        const guint8 negative[4] = { 0xff, 0xff, 0xff, 0xff };
+        int fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
+
+        assert_true (fd >= 0);
+        assert_int_equal (pwrite (fd, damage == DAMAGE_LOST_VERSION ? version : negative, 4, 60),
+                          4);
+        close (fd);
+        break;
+      }
+    case DAMAGE_EMPTIED:
+      assert_int_equal (truncate (path, 0), 0);
+      break;
+    case DAMAGE_DROPPED_TABLE:
+      {
+        /* A sound SQLite file whose schema is no longer the one kvcore writes. */
+        sqlite3 *handle = NULL;
+
+        assert_int_equal (sqlite3_open (path, &handle), SQLITE_OK);
+        assert_int_equal (sqlite3_exec (handle, "DROP TABLE meta", NULL, NULL, NULL),
+                          SQLITE_OK);
+        assert_int_equal (sqlite3_close (handle), SQLITE_OK);
+        break;
+      }
     }
 }
 
@@ -140,6 +171,14 @@ damage_name (Damage damage)
       return "truncated.db";
     case DAMAGE_ZEROED_HEADER:
       return "zeroed.db";
+    case DAMAGE_LOST_VERSION:
+      return "lost-version.db";
+    case DAMAGE_NEGATIVE_VERSION:
+      return "negative-version.db";
+    case DAMAGE_DROPPED_TABLE:
+      return "dropped-table.db";
+    case DAMAGE_EMPTIED:
+      return "emptied.db";
     }
   g_assert_not_reached ();
 }
@@ -909,6 +948,31 @@ check_damage_without_backup_starts_empty (Damage damage)
 }
 
 static void
+test_lost_version_recovers_from_backup (void **state)
+{
+  check_damage_recovers_from_backup (DAMAGE_LOST_VERSION);
+}
+
+static void
+test_negative_version_recovers_from_backup (void **state)
+{
+  check_damage_recovers_from_backup (DAMAGE_NEGATIVE_VERSION);
+}
+
+static void
+test_dropped_table_recovers_from_backup (void **state)
+{
+  check_damage_recovers_from_backup (DAMAGE_DROPPED_TABLE);
+}
+
+/* What some file systems leave of a file after a power cut. */
+static void
+test_emptied_file_recovers_from_backup (void **state)
+{
+  check_damage_recovers_from_backup (DAMAGE_EMPTIED);
+}
+
+static void
 test_garbage_file_without_backup_starts_empty (void **state)
 {
   check_damage_without_backup_starts_empty (DAMAGE_GARBAGE);
@@ -1145,6 +1209,10 @@ main (void)
     cmocka_unit_test (test_truncated_file_without_backup_starts_empty),
     cmocka_unit_test (test_zeroed_header_without_backup_starts_empty),
     cmocka_unit_test (test_no_recovery_open_of_damaged_file_fails_with_corrupt),
+    cmocka_unit_test (test_lost_version_recovers_from_backup),
+    cmocka_unit_test (test_negative_version_recovers_from_backup),
+    cmocka_unit_test (test_dropped_table_recovers_from_backup),
+    cmocka_unit_test (test_emptied_file_recovers_from_backup),
     cmocka_unit_test (test_read_only_open_of_damaged_file_fails_with_corrupt),
     cmocka_unit_test (test_damaged_backup_beside_damaged_database_is_moved_aside),
     cmocka_unit_test (test_missing_database_is_restored_from_backup),

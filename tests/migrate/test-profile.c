@@ -1945,6 +1945,62 @@ test_a_crash_before_the_mirror_rename_is_not_taken_for_an_old_version (void **st
   assert_recovers_from_the_crash (dir, expected);
 }
 
+/* The open after a crash between the mirror's rename and its final record finds the
+ * file by its pending fingerprint, and records it as the mirror's: a second crash,
+ * before the next mirror write's rename, must not leave a file that matches neither. */
+static void
+test_a_file_found_by_its_pending_fingerprint_is_recorded_as_the_mirrors (void **state)
+{
+  g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
+  g_autofree char *json = legacy_path (dir);
+  g_autoptr (XulStore) store = mirrored_profile (dir);
+  g_autoptr (GBytes) snapshot = NULL;
+  g_autoptr (XulMigrationReport) report = NULL;
+  g_autofree char *sha = NULL, *recorded = NULL, *pending = NULL;
+
+  xs_set (store, BROWSER, "main-window", "width", "in the snapshot");
+  snapshot = mirror_snapshot_with_pending (store);
+  write_bytes (json, snapshot);
+  xs_close (store);
+  g_clear_object (&store);
+  sha = sha256_of_bytes (snapshot);
+
+  /* FINALIZE recognises the file as DUAL_WRITE does (nothing is taken in from it), and
+   * writes no mirror after, which would replace the records. */
+  store = open_profile (dir, XUL_ROLLOUT_FINALIZE, LONG_DELAY_MS, &report);
+  assert_action (report, XUL_MIGRATION_FINALIZED);
+  assert_counts (report, 0, 0, 0);
+  recorded = meta_get (store, XUL_MIRROR_META_FINGERPRINT);
+  assert_string_equal (recorded, sha);
+  pending = meta_get (store, XUL_MIRROR_META_PENDING);
+  assert_null (pending);
+  xs_close (store);
+}
+
+/* A mirror write cut short by a crash leaves "xulstore.json.tmp-XXXXXX"; opening the
+ * profile removes the old ones. */
+static void
+test_opening_a_profile_removes_old_leftover_mirror_files (void **state)
+{
+  g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
+  g_autofree char *json = legacy_path (dir);
+  g_autofree char *old = g_strconcat (json, ".tmp-A1b2C3", NULL);
+  g_autofree char *young = g_strconcat (json, ".tmp-D4e5F6", NULL);
+  g_autofree char *not_ours = g_strconcat (json, ".tmp-short", NULL);
+  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (XulMigrationReport) report = NULL;
+  g_autoptr (XulStore) store = NULL;
+
+  tu_write_aged_file (old, 3600);
+  tu_write_aged_file (young, 10);
+  tu_write_aged_file (not_ours, 3600);
+  store = open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, LONG_DELAY_MS, &report);
+  assert_false (tu_file_exists (old));
+  assert_true (tu_file_exists (young));
+  assert_true (tu_file_exists (not_ours));
+  xs_close (store);
+}
+
 /* -- 7. a store disposed without close ----------------------------------------------- */
 
 static void
@@ -2093,6 +2149,8 @@ main (void)
       test_dual_write_quarantines_an_unparseable_legacy_file_then_mirrors_afresh),
     cmocka_unit_test (test_finalize_quarantines_an_unparseable_legacy_file_and_writes_none),
     cmocka_unit_test (test_a_crash_after_the_mirror_rename_is_not_taken_for_an_old_version),
+    cmocka_unit_test (test_a_file_found_by_its_pending_fingerprint_is_recorded_as_the_mirrors),
+    cmocka_unit_test (test_opening_a_profile_removes_old_leftover_mirror_files),
     cmocka_unit_test (
       test_a_crash_before_the_mirror_rename_is_not_taken_for_an_old_version),
     cmocka_unit_test (

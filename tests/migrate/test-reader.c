@@ -794,7 +794,9 @@ test_small_syntax_errors_point_at_the_first_offending_byte (void **state)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      print_message ("# %s\n", cases[i].text);
+      g_autofree char *shown = g_strescape (cases[i].text, NULL);
+
+      print_message ("# %s\n", shown);
       assert_parse_fails (cases[i].text, strlen (cases[i].text), FALSE, cases[i].code,
                           cases[i].offset);
     }
@@ -1276,7 +1278,9 @@ test_a_refusing_visitor_turns_a_skip_into_bad_shape (void **state)
     }
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      print_message ("# %s\n", cases[i].text);
+      g_autofree char *shown = g_strescape (cases[i].text, NULL);
+
+      print_message ("# %s\n", shown);
       assert_parse_fails (cases[i].text, strlen (cases[i].text), TRUE,
                           XUL_LEGACY_ERROR_BAD_SHAPE, cases[i].offset);
     }
@@ -1316,7 +1320,9 @@ test_the_top_level_must_be_an_object (void **state)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      print_message ("# %s\n", cases[i].text);
+      g_autofree char *shown = g_strescape (cases[i].text, NULL);
+
+      print_message ("# %s\n", shown);
       assert_parse_fails (cases[i].text, strlen (cases[i].text), FALSE, cases[i].code,
                           cases[i].offset);
     }
@@ -1339,7 +1345,9 @@ test_a_top_level_that_is_not_json_is_a_syntax_error (void **state)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      print_message ("# %s\n", cases[i].text);
+      g_autofree char *shown = g_strescape (cases[i].text, NULL);
+
+      print_message ("# %s\n", shown);
       assert_parse_fails (cases[i].text, strlen (cases[i].text), FALSE,
                           XUL_LEGACY_ERROR_SYNTAX, cases[i].offset);
     }
