@@ -2,10 +2,11 @@
 # install-deps.sh: installs the Debian packages that building and testing need, and only
 # those that are missing; does nothing (and needs no network) when all are present.
 #
-# Usage: build-aux/install-deps.sh [build|check|bench]
+# Usage: build-aux/install-deps.sh [build|check|bench|fuzz]
 #   build  what `make demo` needs: compiler, meson, libraries
 #   check  also what `make check` needs: cmocka, valgrind, introspection
 #   bench  what `make bench` needs: the build, and gnuplot for the plots
+#   fuzz   what `make fuzz` needs: the build, clang and its libFuzzer runtime
 set -eu
 
 build_packages="gcc pkg-config meson ninja-build libglib2.0-dev libsqlite3-dev
@@ -17,7 +18,8 @@ case "${1:-check}" in
   build) wanted="$build_packages" ;;
   check) wanted="$build_packages $check_packages" ;;
   bench) wanted="$build_packages gnuplot-nox" ;;
-  *) echo "usage: $0 [build|check|bench]" >&2; exit 2 ;;
+  fuzz) wanted="$build_packages clang libclang-rt-14-dev" ;;
+  *) echo "usage: $0 [build|check|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -27,6 +27,7 @@ configure (KvConn   *conn,
     { SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0 },
     { SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0 },
   };
+  GError *local_error = NULL;
 
   sqlite3_extended_result_codes (conn->handle, 1);
   for (gsize i = 0; i < G_N_ELEMENTS (db_config); i++)
@@ -43,9 +44,16 @@ configure (KvConn   *conn,
    * own, and a large commit spills to the WAL rather than holding it all. Only a hint:
    * a file that cannot be read yet must still open. */
   kv_conn_exec (conn, "PRAGMA cache_size = -1024", "configure", NULL);
-  return kv_conn_exec (conn, "PRAGMA synchronous = NORMAL", "configure", error) &&
-         kv_conn_exec (conn, "PRAGMA journal_size_limit = " JOURNAL_SIZE_LIMIT,
-                       "configure", error);
+  if (!kv_conn_exec (conn, "PRAGMA synchronous = NORMAL", "configure", &local_error) ||
+      !kv_conn_exec (conn, "PRAGMA journal_size_limit = " JOURNAL_SIZE_LIMIT, "configure",
+                     &local_error))
+    {
+      /* These read the schema. */
+      kv_error_blame_file (local_error);
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void

@@ -66,3 +66,13 @@ kv_set_sqlite_error (GError    **error,
   g_set_error (error, XUL_KV_ERROR, code_from_sqlite (rc), "Cannot %s “%s”: %s",
                operation, path, valid);
 }
+
+/* Reading a header or the schema fails for two reasons: the disk (I/O, busy), or what
+ * is in the file ("unsupported file format", "malformed schema"). The second is damage,
+ * whatever code SQLite gives it. */
+void
+kv_error_blame_file (GError *error)
+{
+  if (g_error_matches (error, XUL_KV_ERROR, XUL_KV_ERROR_FAILED))
+    error->code = XUL_KV_ERROR_CORRUPT;
+}

@@ -24,8 +24,8 @@ static const char *const range_sql[] = {
   "SELECT key, value FROM data WHERE store_id = ?1 ORDER BY key",
   "SELECT key, value FROM data WHERE store_id = ?1 AND key >= ?2 ORDER BY key",
   "SELECT key, value FROM data WHERE store_id = ?1 AND key < ?3 ORDER BY key",
-  "SELECT key, value FROM data WHERE store_id = ?1 AND key >= ?2 AND key < ?3"
-  " ORDER BY key",
+  ("SELECT key, value FROM data WHERE store_id = ?1 AND key >= ?2 AND key < ?3"
+   " ORDER BY key"),
 };
 
 static void

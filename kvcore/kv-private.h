@@ -63,6 +63,7 @@ kv_statement_reset (KvStatement stmt)
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (KvStatement, kv_statement_reset, NULL)
 
 /* kv-error.c */
+void kv_error_blame_file (GError *error);
 void kv_set_sqlite_error (GError    **error,
                           int         rc,
                           sqlite3    *handle,

@@ -232,11 +232,7 @@ kv_schema_identify (KvConn  *conn,
       !kv_conn_query_int (conn, "PRAGMA user_version", &version, &local_error) ||
       !kv_conn_query_int (conn, "SELECT count(*) FROM sqlite_schema", &objects, &local_error))
     {
-      /* Reading a header and the schema table fails for two reasons: the disk (I/O,
-       * busy), or what is in the file ("unsupported file format", "malformed schema"):
-       * damage, whatever code SQLite gives it. */
-      if (g_error_matches (local_error, XUL_KV_ERROR, XUL_KV_ERROR_FAILED))
-        local_error->code = XUL_KV_ERROR_CORRUPT;
+      kv_error_blame_file (local_error);
       g_propagate_error (error, local_error);
       return FALSE;
     }

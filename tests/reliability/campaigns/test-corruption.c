@@ -1518,7 +1518,9 @@ test_damaged_files_open_recovered_refused_or_intact_never_crash (void **state)
   guint n_cases = MAX (config_uint ("XUL_CORRUPT_CASES", 200, 34), 1);
   guint first = config_uint ("XUL_CORRUPT_FIRST", 0, 0);
   const char *keep = g_getenv ("XUL_CORRUPT_KEEP");
-  guint32 seed = config_uint ("XUL_CORRUPT_SEED", g_random_int (), g_random_int ());
+  guint32 seed = (g_getenv ("XUL_RANDOM_SEED") != NULL
+           ? g_random_int ()
+           : config_uint ("XUL_CORRUPT_SEED", g_random_int (), g_random_int ()));
   g_autoptr (GString) details = g_string_new (NULL);
   g_autoptr (GString) failures = g_string_new (NULL);
   g_autoptr (GHashTable) warnings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

@@ -1589,6 +1589,8 @@ main (void)
     cmocka_unit_test (test_a_kill_after_a_mirror_write_leaves_the_legacy_file_no_newer_than_the_store),
   };
 
-  base_seed = config_uint ("XUL_CRASH_SEED", g_random_int (), g_random_int ());
+  base_seed = (g_getenv ("XUL_RANDOM_SEED") != NULL
+           ? g_random_int ()
+           : config_uint ("XUL_CRASH_SEED", g_random_int (), g_random_int ()));
   return tu_run ("reliability-crash", tests);
 }
