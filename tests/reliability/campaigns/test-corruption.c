@@ -366,8 +366,10 @@ build_kv_fixture (Fixture *f,
         g_autoptr (GBytes) key = kv_key (key_rand, "beta", i * 7);
         gsize len;
         const guint8 *data = g_bytes_get_data (key, &len);
+        g_autofree char *model_key = kv_model_key ("beta", data, len);
+
         xul_kv_batch_delete (batch, stores[1], data, len);
-        g_hash_table_remove (model, kv_model_key ("beta", data, len));
+        g_hash_table_remove (model, model_key);
       }
     commit (db, batch);
   }
