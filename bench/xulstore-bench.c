@@ -12,6 +12,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -332,6 +333,18 @@ field (const BenchRow *row,
   return G_STRUCT_MEMBER (double, row, offset);
 }
 
+/* "12.5x better" when @baseline / @ours >= 1, else "3.2x worse": never "0.0x better". */
+static char *
+describe_ratio (double      baseline,
+                double      ours,
+                const char *better,
+                const char *worse)
+{
+  if (baseline >= ours)
+    return g_strdup_printf ("%.1fx %s", baseline / ours, better);
+  return g_strdup_printf ("%.1fx %s", ours / baseline, worse);
+}
+
 static void
 print_table (const BenchRow *rows,
              guint           n)
@@ -351,12 +364,17 @@ print_table (const BenchRow *rows,
   for (guint i = 0; i < n; i++)
     {
       const BenchRow *r = &rows[i];
-      printf ("  %6u records: get %.2fx GHashTable; persist %.0fx fewer bytes than the "
-              "rewrite; cold start %.1fx faster than the parse (%.2fx the 10-record start); "
-              "migration %.0f records/s, RSS %.1fx the file\n",
-              r->size, r->get_xul / r->get_hash, r->persist_json_bytes / r->persist_xul_bytes,
-              r->cold_json_ns / r->cold_xul_ns, r->cold_xul_ns / rows[0].cold_xul_ns,
-              r->size / (r->migrate_ns / 1e9), r->migrate_rss_bytes / r->legacy_bytes);
+      g_autofree char *persist = describe_ratio (r->persist_json_bytes, r->persist_xul_bytes,
+                                                 "fewer bytes", "more bytes");
+      g_autofree char *cold = describe_ratio (r->cold_json_ns, r->cold_xul_ns, "faster",
+                                              "slower");
+
+      printf ("  %6u records: get %.2fx GHashTable; persist %s than the rewrite; cold start "
+              "%s than the parse (%.2fx the 10-record start); migration %.0f records/s, "
+              "RSS %.1fx the file\n",
+              r->size, r->get_xul / r->get_hash, persist, cold,
+              r->cold_xul_ns / rows[0].cold_xul_ns, r->size / (r->migrate_ns / 1e9),
+              r->migrate_rss_bytes / r->legacy_bytes);
     }
 }
 
@@ -368,7 +386,11 @@ write_csv (const char     *path,
   g_autoptr (GString) csv = g_string_new ("records");
 
   for (gsize l = 0; l < G_N_ELEMENTS (table); l++)
-    g_string_append_printf (csv, ",%s", table[l].label);
+    {
+      /* A label holds commas ("get_value, ns: ..."): not in a CSV header. */
+      g_autofree char *header = g_strdup (table[l].label);
+      g_string_append_printf (csv, ",%s", g_strstrip (g_strdelimit (header, ",", ';')));
+    }
   g_string_append_c (csv, '\n');
   for (guint i = 0; i < n; i++)
     {
@@ -382,6 +404,16 @@ write_csv (const char     *path,
       g_string_append_c (csv, '\n');
     }
   g_file_set_contents (path, csv->str, (gssize) csv->len, NULL);
+}
+
+/* The name of a series in a legend: "xulstore (cached)" of "get_value, ns: xulstore
+ * (cached)", "GHashTable lookup + copy" of "  GHashTable lookup + copy". */
+static char *
+series_title (const char *label)
+{
+  const char *colon = strstr (label, ": ");
+
+  return g_strstrip (g_strdup (colon != NULL ? colon + 2 : label));
 }
 
 /* One plot per figure: xulstore and its baselines against the store size. Columns are
@@ -423,10 +455,11 @@ write_plots (const char *dir,
                                       "set ylabel '%s'\nset logscale y\nplot ",
                               dir, plots[p].name, plots[p].title, plots[p].ylabel);
       for (int c = 0; c < 4 && plots[p].columns[c] != 0; c++)
-        g_string_append_printf (script, "%s'%s' using 1:%d with linespoints title "
-                                        "columnheader(%d)",
-                                c > 0 ? ", " : "", csv, plots[p].columns[c],
-                                plots[p].columns[c]);
+        {
+          g_autofree char *title = series_title (table[plots[p].columns[c] - 2].label);
+          g_string_append_printf (script, "%s'%s' using 1:%d with linespoints title '%s'",
+                                  c > 0 ? ", " : "", csv, plots[p].columns[c], title);
+        }
       g_string_append_c (script, '\n');
     }
   g_file_set_contents (script_path, script->str, (gssize) script->len, NULL);

@@ -1129,7 +1129,8 @@ open_files (XulStore *self,
                                      &kv_error);
   /* Damage that the checks at open did not see, found by the first read: recover now,
    * as the open would have. */
-  if (!read_only && g_error_matches (kv_error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT))
+  if (!read_only && self->db != NULL &&
+      g_error_matches (kv_error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT))
     {
       g_clear_error (&kv_error);
       if (xul_kv_db_recover (self->db, &kv_error))
