@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "xs-model.h"
 #include "xs-test.h"
 
 /* A write delay far beyond any test's length: only a flush or a close can write. */
@@ -1050,26 +1051,6 @@ test_a_child_holding_the_file_makes_this_process_busy_but_not_blind (void **stat
 
 /* -- 5. a killed writer ------------------------------------------------------------------------ */
 
-typedef enum {
-  CRASH_SET,
-  CRASH_REMOVE,
-  CRASH_REMOVE_DOCUMENT,
-} CrashKind;
-
-/* What an operation does to one tuple. */
-typedef struct {
-  char *key;
-  char *old_value; /* NULL: absent before */
-  char *new_value; /* NULL: absent after */
-} CrashChange;
-
-typedef struct {
-  CrashKind kind;
-  char *doc, *id, *attr, *value;
-  gboolean flush_after;
-  GPtrArray *changes; /* CrashChange * */
-} CrashOp;
-
 static const char *const crash_docs[] = {
   "chrome://browser/content/browser.xhtml",
   "about:preferences",
@@ -1077,56 +1058,6 @@ static const char *const crash_docs[] = {
   "doc-3",
   NULL,
 };
-
-static void
-crash_change_free (CrashChange *change)
-{
-  g_free (change->key);
-  g_free (change->old_value);
-  g_free (change->new_value);
-  g_free (change);
-}
-
-static void
-crash_op_free (CrashOp *op)
-{
-  g_free (op->doc);
-  g_free (op->id);
-  g_free (op->attr);
-  g_free (op->value);
-  g_ptr_array_unref (op->changes);
-  g_free (op);
-}
-
-/* Records in @op, then applies to @model, the change of one key. */
-static void
-crash_change (CrashOp    *op,
-              GHashTable *model,
-              const char *key,
-              const char *new_value)
-{
-  CrashChange *change = g_new (CrashChange, 1);
-
-  change->key = g_strdup (key);
-  change->old_value = g_strdup (g_hash_table_lookup (model, key));
-  change->new_value = g_strdup (new_value);
-  g_ptr_array_add (op->changes, change);
-  if (new_value != NULL)
-    g_hash_table_replace (model, g_strdup (key), g_strdup (new_value));
-  else
-    g_hash_table_remove (model, key);
-}
-
-/* A random key of @model (copied), or NULL when it is empty. */
-static char *
-random_key (GHashTable *model,
-            GRand      *rand)
-{
-  guint n = 0;
-  g_autofree gpointer *keys = g_hash_table_get_keys_as_array (model, &n);
-
-  return n > 0 ? g_strdup (keys[g_rand_int_range (rand, 0, (gint32) n)]) : NULL;
-}
 
 /* The operations 1..@n_ops of a round, deterministic from @seed. Operation i sets
  * values to "<i>", so that every set changes the state; removals only remove what
@@ -1137,22 +1068,21 @@ crash_ops_new (guint32 seed,
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr (GHashTable) model = model_new ();
-  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) crash_op_free);
+  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) xs_op_free);
 
   for (guint i = 0; i < n_ops; i++)
     {
-      CrashOp *op = g_new0 (CrashOp, 1);
-      g_autofree char *existing = random_key (model, rand);
+      XsOp *op = xs_op_new (XS_OP_SET);
+      g_autofree char *existing = xs_model_random_key (model, rand);
       g_auto (GStrv) parts = existing != NULL ? tuple_split (existing) : NULL;
       gint r = g_rand_int_range (rand, 0, 100);
       g_autofree char *key = NULL;
 
-      op->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) crash_change_free);
       op->value = g_strdup_printf ("%u", i + 1);
       if (parts != NULL && r < 15)
         {
           /* overwrite a value */
-          op->kind = CRASH_SET;
+          op->kind = XS_OP_SET;
           op->doc = g_strdup (parts[0]);
           op->id = g_strdup (parts[1]);
           op->attr = g_strdup (parts[2]);
@@ -1160,14 +1090,14 @@ crash_ops_new (guint32 seed,
       else if (parts != NULL && r < 25)
         {
           /* another attribute of an element */
-          op->kind = CRASH_SET;
+          op->kind = XS_OP_SET;
           op->doc = g_strdup (parts[0]);
           op->id = g_strdup (parts[1]);
           op->attr = g_strdup_printf ("a%u", i + 1);
         }
       else if (parts != NULL && r < 50)
         {
-          op->kind = CRASH_REMOVE;
+          op->kind = XS_OP_REMOVE;
           op->doc = g_strdup (parts[0]);
           op->id = g_strdup (parts[1]);
           op->attr = g_strdup (parts[2]);
@@ -1175,19 +1105,19 @@ crash_ops_new (guint32 seed,
         }
       else if (parts != NULL && r < 51)
         {
-          op->kind = CRASH_REMOVE_DOCUMENT;
+          op->kind = XS_OP_REMOVE_DOCUMENT;
           op->doc = g_strdup (parts[0]);
           g_clear_pointer (&op->value, g_free);
         }
       else
         {
-          op->kind = CRASH_SET;
+          op->kind = XS_OP_SET;
           op->doc = g_strdup (crash_docs[g_rand_int_range (rand, 0, G_N_ELEMENTS (crash_docs) - 1)]);
           op->id = g_strdup_printf ("k%u", i + 1);
           op->attr = g_strdup ("v");
         }
 
-      if (op->kind == CRASH_REMOVE_DOCUMENT)
+      if (op->kind == XS_OP_REMOVE_DOCUMENT)
         {
           guint n = 0;
           g_autofree gpointer *keys = g_hash_table_get_keys_as_array (model, &n);
@@ -1196,12 +1126,12 @@ crash_ops_new (guint32 seed,
             if (key_in_document (keys[k], op->doc))
               g_ptr_array_add (doomed, g_strdup (keys[k]));
           for (guint k = 0; k < doomed->len; k++)
-            crash_change (op, model, g_ptr_array_index (doomed, k), NULL);
+            xs_op_record_change (op, model, g_ptr_array_index (doomed, k), NULL);
         }
       else
         {
           key = tuple_key (op->doc, op->id, op->attr);
-          crash_change (op, model, key, op->value);
+          xs_op_record_change (op, model, key, op->value);
         }
       op->flush_after = g_rand_int_range (rand, 0, 25) == 0 || i + 1 == n_ops;
       g_ptr_array_add (ops, op);
@@ -1228,21 +1158,9 @@ crash_child_run (const char *path,
     return 2;
   for (guint i = 0; i < ops->len; i++)
     {
-      CrashOp *op = g_ptr_array_index (ops, i);
-      gboolean ok = FALSE;
+      XsOp *op = g_ptr_array_index (ops, i);
+      gboolean ok = xs_op_apply (op, store, &error);
 
-      switch (op->kind)
-        {
-        case CRASH_SET:
-          ok = xul_store_set_value (store, op->doc, op->id, op->attr, op->value, &error);
-          break;
-        case CRASH_REMOVE:
-          ok = xul_store_remove_value (store, op->doc, op->id, op->attr, &error);
-          break;
-        case CRASH_REMOVE_DOCUMENT:
-          ok = xul_store_remove_document (store, op->doc, &error);
-          break;
-        }
       if (!ok)
         return 3;
       if (op->flush_after)
@@ -1272,10 +1190,10 @@ longest_matching_prefix (GPtrArray  *ops,
   *closest = 0;
   for (guint i = 0; i < ops->len; i++)
     {
-      CrashOp *op = g_ptr_array_index (ops, i);
+      XsOp *op = g_ptr_array_index (ops, i);
       for (guint c = 0; c < op->changes->len; c++)
         {
-          CrashChange *change = g_ptr_array_index (op->changes, c);
+          XsChange *change = g_ptr_array_index (op->changes, c);
           const char *target = g_hash_table_lookup (state, change->key);
           differing -= g_strcmp0 (change->old_value, target) != 0;
           differing += g_strcmp0 (change->new_value, target) != 0;
@@ -1306,10 +1224,10 @@ describe_difference (GPtrArray  *ops,
 
   for (guint i = 0; i < n; i++)
     {
-      CrashOp *op = g_ptr_array_index (ops, i);
+      XsOp *op = g_ptr_array_index (ops, i);
       for (guint c = 0; c < op->changes->len; c++)
         {
-          CrashChange *change = g_ptr_array_index (op->changes, c);
+          XsChange *change = g_ptr_array_index (op->changes, c);
           if (change->new_value != NULL)
             g_hash_table_replace (model, g_strdup (change->key), g_strdup (change->new_value));
           else
@@ -1334,12 +1252,12 @@ describe_difference (GPtrArray  *ops,
                                   pass == 0 ? (other != NULL ? other : "absent") : (char *) value);
           for (guint i = 0; i < ops->len; i++)
             {
-              CrashOp *op = g_ptr_array_index (ops, i);
+              XsOp *op = g_ptr_array_index (ops, i);
               for (guint c = 0; c < op->changes->len; c++)
-                if (strcmp (((CrashChange *) g_ptr_array_index (op->changes, c))->key, key) == 0)
+                if (strcmp (((XsChange *) g_ptr_array_index (op->changes, c))->key, key) == 0)
                   g_string_append_printf (text, " %u%s", i + 1,
-                                          op->kind == CRASH_REMOVE_DOCUMENT ? "(doc)" :
-                                          op->kind == CRASH_REMOVE ? "(rm)" : "");
+                                          op->kind == XS_OP_REMOVE_DOCUMENT ? "(doc)" :
+                                          op->kind == XS_OP_REMOVE ? "(rm)" : "");
             }
           shown++;
         }

@@ -59,6 +59,7 @@
 #include <glib/gstdio.h>
 #include <json-c/json.h>
 
+#include "xs-model.h"
 #include "xs-test.h"
 
 /* No child outlives its test by much, whatever happens to the parent. */
@@ -204,30 +205,6 @@ describe_distance (GString    *out,
 
 /* -- the workload ---------------------------------------------------------------------- */
 
-typedef enum {
-  OP_SET,
-  OP_REMOVE,
-  OP_REMOVE_DOCUMENT,
-  OP_CLEAR,
-} OpKind;
-
-static const char *const op_names[] = { "set", "remove", "remove-document", "clear" };
-
-/* What an operation does to one tuple. */
-typedef struct {
-  char *key;
-  char *old_value; /* NULL: absent before */
-  char *new_value; /* NULL: absent after */
-} Change;
-
-typedef struct {
-  OpKind kind;
-  char *doc, *id, *attr, *value;
-  gboolean flush_after;
-  guint pause_us;     /* the child sleeps this long after the operation */
-  GPtrArray *changes; /* Change * */
-} Op;
-
 /* Documents with characters JSON must escape, and non-ASCII. */
 static const char *const docs[] = {
   "chrome://browser/content/browser.xhtml",
@@ -236,54 +213,6 @@ static const char *const docs[] = {
   "doc \"quoted\" \\ back",
   "doc-4",
 };
-
-static void
-change_free (Change *change)
-{
-  g_free (change->key);
-  g_free (change->old_value);
-  g_free (change->new_value);
-  g_free (change);
-}
-
-static void
-op_free (Op *op)
-{
-  g_free (op->doc);
-  g_free (op->id);
-  g_free (op->attr);
-  g_free (op->value);
-  g_ptr_array_unref (op->changes);
-  g_free (op);
-}
-
-static void
-op_change (Op         *op,
-           GHashTable *model,
-           const char *key,
-           const char *new_value)
-{
-  Change *change = g_new (Change, 1);
-
-  change->key = g_strdup (key);
-  change->old_value = g_strdup (g_hash_table_lookup (model, key));
-  change->new_value = g_strdup (new_value);
-  g_ptr_array_add (op->changes, change);
-  if (new_value != NULL)
-    g_hash_table_replace (model, g_strdup (key), g_strdup (new_value));
-  else
-    g_hash_table_remove (model, key);
-}
-
-static char *
-random_key (GHashTable *model,
-            GRand      *rand)
-{
-  guint n = 0;
-  g_autofree gpointer *keys = g_hash_table_get_keys_as_array (model, &n);
-
-  return n > 0 ? g_strdup (keys[g_rand_int_range (rand, 0, (gint32) n)]) : NULL;
-}
 
 /* The value operation @i of round @tag sets: unique, so that every set changes the
  * state; some hold characters JSON must escape. */
@@ -315,78 +244,77 @@ ops_new (guint32     seed,
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr (GHashTable) model = model_copy (start);
-  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) xs_op_free);
 
   for (guint i = 0; i < n_ops; i++)
     {
-      Op *op = g_new0 (Op, 1);
-      g_autofree char *existing = random_key (model, rand);
+      XsOp *op = xs_op_new (XS_OP_SET);
+      g_autofree char *existing = xs_model_random_key (model, rand);
       g_auto (GStrv) parts = existing != NULL ? g_strsplit (existing, SEP, 3) : NULL;
       gint r = g_rand_int_range (rand, 0, 10000);
 
-      op->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) change_free);
       if (parts != NULL && r < 5)
-        op->kind = OP_CLEAR;
+        op->kind = XS_OP_CLEAR;
       else if (parts != NULL && r < 25)
         {
-          op->kind = OP_REMOVE_DOCUMENT;
+          op->kind = XS_OP_REMOVE_DOCUMENT;
           op->doc = g_strdup (parts[0]);
         }
       else if (r < 100)
         {
           /* a removal of nothing: no change, but still an operation */
-          op->kind = OP_REMOVE;
+          op->kind = XS_OP_REMOVE;
           op->doc = g_strdup (docs[g_rand_int_range (rand, 0, G_N_ELEMENTS (docs))]);
           op->id = g_strdup ("never-set");
           op->attr = g_strdup ("v");
         }
       else if (parts != NULL && r < 2500)
         {
-          op->kind = OP_REMOVE;
+          op->kind = XS_OP_REMOVE;
           op->doc = g_strdup (parts[0]);
           op->id = g_strdup (parts[1]);
           op->attr = g_strdup (parts[2]);
         }
       else if (parts != NULL && r < 4100)
         {
-          op->kind = OP_SET; /* overwrite */
+          op->kind = XS_OP_SET; /* overwrite */
           op->doc = g_strdup (parts[0]);
           op->id = g_strdup (parts[1]);
           op->attr = g_strdup (parts[2]);
         }
       else if (parts != NULL && r < 5100)
         {
-          op->kind = OP_SET; /* another attribute of an element */
+          op->kind = XS_OP_SET; /* another attribute of an element */
           op->doc = g_strdup (parts[0]);
           op->id = g_strdup (parts[1]);
           op->attr = g_strdup_printf ("a%u_%u", tag, i + 1);
         }
       else
         {
-          op->kind = OP_SET;
+          op->kind = XS_OP_SET;
           op->doc = g_strdup (docs[g_rand_int_range (rand, 0, G_N_ELEMENTS (docs))]);
           op->id = g_strdup_printf ("k%u_%u", tag, i + 1);
           op->attr = g_strdup (g_rand_boolean (rand) ? "width" : "sizemode");
         }
-      if (op->kind == OP_SET)
+      if (op->kind == XS_OP_SET)
         op->value = op_value (tag, i + 1, rand);
 
-      if (op->kind == OP_REMOVE_DOCUMENT || op->kind == OP_CLEAR)
+      if (op->kind == XS_OP_REMOVE_DOCUMENT || op->kind == XS_OP_CLEAR)
         {
           guint n = 0;
           g_autofree gpointer *keys = g_hash_table_get_keys_as_array (model, &n);
           g_autoptr (GPtrArray) doomed = g_ptr_array_new_with_free_func (g_free);
           for (guint k = 0; k < n; k++)
-            if (op->kind == OP_CLEAR || key_in_document (keys[k], op->doc))
+            if (op->kind == XS_OP_CLEAR || key_in_document (keys[k], op->doc))
               g_ptr_array_add (doomed, g_strdup (keys[k]));
           for (guint k = 0; k < doomed->len; k++)
-            op_change (op, model, g_ptr_array_index (doomed, k), NULL);
+            xs_op_record_change (op, model, g_ptr_array_index (doomed, k), NULL);
         }
       else
         {
           g_autofree char *key = tuple_key (op->doc, op->id, op->attr);
-          if (op->kind == OP_SET || g_hash_table_contains (model, key))
-            op_change (op, model, key, op->value);
+          if (op->kind == XS_OP_SET || g_hash_table_contains (model, key))
+            xs_op_record_change (op, model, key, op->value);
         }
       op->flush_after = g_rand_int_range (rand, 0, (gint32) flush_every) == 0 || i + 1 == n_ops;
       /* Now and then the application pauses: the writer thread commits (without a
@@ -408,10 +336,10 @@ state_after (GPtrArray  *ops,
 
   for (guint i = 0; i < n; i++)
     {
-      Op *op = g_ptr_array_index (ops, i);
+      XsOp *op = g_ptr_array_index (ops, i);
       for (guint c = 0; c < op->changes->len; c++)
         {
-          Change *change = g_ptr_array_index (op->changes, c);
+          XsChange *change = g_ptr_array_index (op->changes, c);
           if (change->new_value != NULL)
             g_hash_table_replace (model, g_strdup (change->key), g_strdup (change->new_value));
           else
@@ -440,10 +368,10 @@ longest_matching_prefix (GPtrArray  *ops,
     g_array_append_val (matches, longest);
   for (guint i = 0; i < ops->len; i++)
     {
-      Op *op = g_ptr_array_index (ops, i);
+      XsOp *op = g_ptr_array_index (ops, i);
       for (guint c = 0; c < op->changes->len; c++)
         {
-          Change *change = g_ptr_array_index (op->changes, c);
+          XsChange *change = g_ptr_array_index (op->changes, c);
           const char *target = g_hash_table_lookup (state, change->key);
           differing -= g_strcmp0 (change->old_value, target) != 0;
           differing += g_strcmp0 (change->new_value, target) != 0;
@@ -532,25 +460,6 @@ send_word (int     fd,
   write_full (fd, &word, sizeof word);
 }
 
-static gboolean
-apply_op (XulStore *store,
-          Op       *op,
-          GError  **error)
-{
-  switch (op->kind)
-    {
-    case OP_SET:
-      return xul_store_set_value (store, op->doc, op->id, op->attr, op->value, error);
-    case OP_REMOVE:
-      return xul_store_remove_value (store, op->doc, op->id, op->attr, error);
-    case OP_REMOVE_DOCUMENT:
-      return xul_store_remove_document (store, op->doc, error);
-    case OP_CLEAR:
-      return xul_store_clear (store, error);
-    }
-  return FALSE;
-}
-
 /* The child's work once its store is open. Returns its status: 0 when all went well. */
 static int
 child_run_ops (XulStore  *store,
@@ -562,10 +471,10 @@ child_run_ops (XulStore  *store,
   send_word (fd, WORD_OPENED);
   for (guint i = 0; i < ops->len; i++)
     {
-      Op *op = g_ptr_array_index (ops, i);
-      if (!apply_op (store, op, &error))
+      XsOp *op = g_ptr_array_index (ops, i);
+      if (!xs_op_apply (op, store, &error))
         {
-          g_printerr ("# child: %s %u failed: %s\n", op_names[op->kind], i + 1, error->message);
+          g_printerr ("# child: %s %u failed: %s\n", xs_op_kind_name (op->kind), i + 1, error->message);
           return 3;
         }
       if (op->flush_after)
