@@ -32,6 +32,7 @@
 #include <json-c/json.h>
 #include <sqlite3.h>
 
+#include "test-process.h"
 #include "xs-test.h"
 #include "xul-migrate-private.h"
 
@@ -681,40 +682,6 @@ old_version_edit (const char    *path,
 
 /* -- children ------------------------------------------------------------------------ */
 
-/* Forks; buffered output is written first so that no child repeats it. */
-static pid_t
-fork_child (void)
-{
-  pid_t pid;
-
-  fflush (stdout);
-  fflush (stderr);
-  pid = fork ();
-  if (pid < 0)
-    fail_msg ("fork: %s", g_strerror (errno));
-  if (pid == 0)
-    alarm (CHILD_ALARM_S);
-  return pid;
-}
-
-static int
-reap (pid_t pid)
-{
-  int status = 0;
-
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      fail_msg ("waitpid: %s", g_strerror (errno));
-  return status;
-}
-
-static void
-make_pipe (int fds[2])
-{
-  if (pipe (fds) != 0)
-    fail_msg ("pipe: %s", g_strerror (errno));
-}
-
 /* Ends a child with its outcome on the pipe: under memcheck a forked child's exit code
  * is 1 whenever it leaks, and it always does (the parent's other stacks are not
  * copied), so only the byte on the pipe counts. */
@@ -806,8 +773,8 @@ run_migrate_child (const char *dir,
   int fds[2], outcome, status;
   pid_t pid;
 
-  make_pipe (fds);
-  pid = fork_child ();
+  tu_make_pipe (fds);
+  pid = tu_fork_child (CHILD_ALARM_S);
   if (pid == 0)
     {
       close (fds[0]);
@@ -820,7 +787,7 @@ run_migrate_child (const char *dir,
       kill (pid, SIGKILL);
     }
   outcome = read_outcome (fds[0]);
-  status = reap (pid);
+  status = tu_reap (pid);
   *elapsed_us = g_get_monotonic_time () - start;
   if (outcome < 0 && !(WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL))
     fail_msg ("the importing child died unfinished, status 0x%x", (unsigned) status);
@@ -944,8 +911,8 @@ leave_a_hot_journal (const char *path)
   int fds[2], outcome;
   pid_t pid;
 
-  make_pipe (fds);
-  pid = fork_child ();
+  tu_make_pipe (fds);
+  pid = tu_fork_child (CHILD_ALARM_S);
   if (pid == 0)
     {
       sqlite3 *db = NULL;
@@ -965,7 +932,7 @@ leave_a_hot_journal (const char *path)
     }
   close (fds[1]);
   outcome = read_outcome (fds[0]);
-  reap (pid);
+  tu_reap (pid);
   if (outcome != 0)
     fail_msg ("the child could not write the database (%d)", outcome);
 }
@@ -2085,8 +2052,8 @@ test_disposing_a_dual_write_store_while_its_mirror_writes_loses_nothing (void **
   pid_t pid;
 
   /* In a child: a disposal on the mirror thread, if it comes to that, may crash. */
-  make_pipe (fds);
-  pid = fork_child ();
+  tu_make_pipe (fds);
+  pid = tu_fork_child (CHILD_ALARM_S);
   if (pid == 0)
     {
       close (fds[0]);
@@ -2094,7 +2061,7 @@ test_disposing_a_dual_write_store_while_its_mirror_writes_loses_nothing (void **
     }
   close (fds[1]);
   outcome = read_outcome (fds[0]);
-  status = reap (pid);
+  status = tu_reap (pid);
   if (outcome < 0)
     fail_msg ("the child died %s %d before it finished (seed %u)",
               WIFSIGNALED (status) ? "from signal" : "with status",

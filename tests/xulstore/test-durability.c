@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-process.h"
 #include "xs-model.h"
 #include "xs-test.h"
 
@@ -403,72 +404,6 @@ flush_ok (XulStore *store)
 
 /* -- processes --------------------------------------------------------------------------- */
 
-static gssize
-write_full (int         fd,
-            const void *data,
-            gsize       len)
-{
-  gsize done = 0;
-
-  while (done < len)
-    {
-      ssize_t n = write (fd, (const char *) data + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      done += (gsize) n;
-    }
-  return (gssize) done;
-}
-
-/* Reads @len bytes, or fewer at the end of the file. */
-static gssize
-read_full (int   fd,
-           void *data,
-           gsize len)
-{
-  gsize done = 0;
-
-  while (done < len)
-    {
-      ssize_t n = read (fd, (char *) data + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      done += (gsize) n;
-    }
-  return (gssize) done;
-}
-
-static int
-reap (pid_t pid)
-{
-  int status = 0;
-
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      fail_msg ("waitpid: %s", g_strerror (errno));
-  return status;
-}
-
-/* Forks; buffered output is written first so that no child repeats it. */
-static pid_t
-fork_child (void)
-{
-  pid_t pid;
-
-  fflush (stdout);
-  fflush (stderr);
-  pid = fork ();
-  if (pid < 0)
-    fail_msg ("fork: %s", g_strerror (errno));
-  if (pid == 0)
-    alarm (CHILD_ALARM_S);
-  return pid;
-}
-
 /* Under memcheck, a child's exit code is 1 whenever memcheck found leaks in it
  * (tests/meson.build passes --error-exitcode=1), and a forked child always has some:
  * the stacks of the parent's other threads, the only references to their memory, are
@@ -484,13 +419,6 @@ assert_child_exited (int status)
     fail_msg ("the child did not exit: status 0x%x", (unsigned) status);
   if (code != 0 && !(under_valgrind () && code == 1) && !(UNDER_TSAN && code == 66))
     fail_msg ("the child exited with %d", code);
-}
-
-static void
-make_pipe (int fds[2])
-{
-  if (pipe (fds) != 0)
-    fail_msg ("pipe: %s", g_strerror (errno));
 }
 
 /* Whether @message names @pid as a number of its own, after @path (which may hold
@@ -888,7 +816,7 @@ child_try_open (const char *path,
     }
   /* A store opened by mistake is left as it is: closing it would write beside the
    * parent. */
-  _exit (write_full (report_fd, &report, sizeof report) == sizeof report ? 0 : 1);
+  _exit (tu_write_full (report_fd, &report, sizeof report) == sizeof report ? 0 : 1);
 }
 
 static void
@@ -906,17 +834,17 @@ test_a_writable_open_in_a_child_is_busy_while_this_process_holds_the_file (void 
   /* The writer thread is idle at the fork: the child only inherits quiet memory. */
   flush_ok (holder);
 
-  make_pipe (fds);
-  pid = fork_child ();
+  tu_make_pipe (fds);
+  pid = tu_fork_child (CHILD_ALARM_S);
   if (pid == 0)
     {
       close (fds[0]);
       child_try_open (path, fds[1]);
     }
   close (fds[1]);
-  got = read_full (fds[0], &report, sizeof report);
+  got = tu_read_full (fds[0], &report, sizeof report);
   close (fds[0]);
-  status = reap (pid);
+  status = tu_reap (pid);
 
   assert_child_exited (status);
   assert_int_equal (got, sizeof report);
@@ -959,15 +887,15 @@ child_hold_store (const char *path,
     }
   if (status == 0 && !xul_store_flush (store, &error))
     status = 3;
-  if (write_full (ready_fd, &status, 1) != 1 && status == 0)
+  if (tu_write_full (ready_fd, &status, 1) != 1 && status == 0)
     status = 4;
-  if (read_full (release_fd, &byte, 1) < 0 && status == 0)
+  if (tu_read_full (release_fd, &byte, 1) < 0 && status == 0)
     status = 5;
   if (store != NULL && !xul_store_close (store, NULL) && status == 0)
     status = 6;
   g_clear_object (&store);
   g_clear_error (&error);
-  write_full (ready_fd, &status, 1);
+  tu_write_full (ready_fd, &status, 1);
   _exit (status);
 }
 
@@ -988,9 +916,9 @@ test_a_child_holding_the_file_makes_this_process_busy_but_not_blind (void **stat
   int ready_fds[2], release_fds[2], status;
   pid_t pid;
 
-  make_pipe (ready_fds);
-  make_pipe (release_fds);
-  pid = fork_child ();
+  tu_make_pipe (ready_fds);
+  tu_make_pipe (release_fds);
+  pid = tu_fork_child (CHILD_ALARM_S);
   if (pid == 0)
     {
       close (ready_fds[0]);
@@ -1002,7 +930,7 @@ test_a_child_holding_the_file_makes_this_process_busy_but_not_blind (void **stat
 
   /* Everything is only recorded until the child is released and reaped: a failed
    * assertion must not leave it waiting. */
-  got = read_full (ready_fds[0], &ready, 1);
+  got = tu_read_full (ready_fds[0], &ready, 1);
   if (got == 1 && ready == 0)
     {
       g_autoptr (XulStore) reader = NULL;
@@ -1018,11 +946,11 @@ test_a_child_holding_the_file_makes_this_process_busy_but_not_blind (void **stat
     }
   else
     reader_opened = FALSE;
-  write_full (release_fds[1], "x", 1);
+  tu_write_full (release_fds[1], "x", 1);
   close (release_fds[1]);
-  got_final = read_full (ready_fds[0], &final, 1);
+  got_final = tu_read_full (ready_fds[0], &final, 1);
   close (ready_fds[0]);
-  status = reap (pid);
+  status = tu_reap (pid);
 
   assert_int_equal (got, 1);
   assert_int_equal (ready, 0);
@@ -1168,7 +1096,7 @@ crash_child_run (const char *path,
           guint32 covered = i + 1;
           if (!xul_store_flush (store, &error))
             return 4;
-          if (write_full (ack_fd, &covered, sizeof covered) != sizeof covered)
+          if (tu_write_full (ack_fd, &covered, sizeof covered) != sizeof covered)
             return 5;
         }
     }
@@ -1297,16 +1225,16 @@ crash_round (const char *path,
 
   memset (result, 0, sizeof *result);
   result->kill_after_us = kill_after_us;
-  make_pipe (fds);
+  tu_make_pipe (fds);
   start = g_get_monotonic_time ();
-  pid = fork_child ();
+  pid = tu_fork_child (CHILD_ALARM_S);
   if (pid == 0)
     {
       int code;
       close (fds[0]);
       code = crash_child_run (path, write_delay_ms, ops, fds[1]);
       word = CRASH_STATUS | (guint32) code;
-      write_full (fds[1], &word, sizeof word);
+      tu_write_full (fds[1], &word, sizeof word);
       _exit (code);
     }
   close (fds[1]);
@@ -1314,9 +1242,9 @@ crash_round (const char *path,
     {
       g_usleep ((gulong) kill_after_us);
       kill (pid, SIGKILL);
-      status = reap (pid);
+      status = tu_reap (pid);
     }
-  while (read_full (fds[0], &word, sizeof word) == sizeof word)
+  while (tu_read_full (fds[0], &word, sizeof word) == sizeof word)
     {
       if ((word & CRASH_STATUS) != 0)
         {
@@ -1331,7 +1259,7 @@ crash_round (const char *path,
     }
   close (fds[0]);
   if (kill_after_us == 0)
-    status = reap (pid);
+    status = tu_reap (pid);
 
   result->killed = !finished;
   if (finished && child_status != 0)

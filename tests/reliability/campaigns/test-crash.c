@@ -59,6 +59,7 @@
 #include <glib/gstdio.h>
 #include <json-c/json.h>
 
+#include "test-process.h"
 #include "xs-model.h"
 #include "xs-test.h"
 
@@ -404,60 +405,11 @@ child_default_signals (void)
     signal (signals[i], SIG_DFL);
 }
 
-static gssize
-write_full (int         fd,
-            const void *data,
-            gsize       len)
-{
-  gsize done = 0;
-
-  while (done < len)
-    {
-      ssize_t n = write (fd, (const char *) data + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      done += (gsize) n;
-    }
-  return (gssize) done;
-}
-
-static gssize
-read_full (int   fd,
-           void *data,
-           gsize len)
-{
-  gsize done = 0;
-
-  while (done < len)
-    {
-      ssize_t n = read (fd, (char *) data + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      done += (gsize) n;
-    }
-  return (gssize) done;
-}
-
-static int
-reap (pid_t pid)
-{
-  int status = 0;
-
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      fail_msg ("waitpid: %s", g_strerror (errno));
-  return status;
-}
-
 static void
 send_word (int     fd,
            guint32 word)
 {
-  write_full (fd, &word, sizeof word);
+  tu_write_full (fd, &word, sizeof word);
 }
 
 /* The child's work once its store is open. Returns its status: 0 when all went well. */
@@ -564,18 +516,12 @@ run_child (gboolean     dual,
 
   memset (result, 0, sizeof *result);
   result->action = -1;
-  if (pipe (fds) != 0)
-    fail_msg ("pipe: %s", g_strerror (errno));
-  fflush (stdout);
-  fflush (stderr);
-  pid = fork ();
-  if (pid < 0)
-    fail_msg ("fork: %s", g_strerror (errno));
+  tu_make_pipe (fds);
+  pid = tu_fork_child (CHILD_ALARM_S);
   if (pid == 0)
     {
       int code;
       child_default_signals ();
-      alarm (CHILD_ALARM_S);
       close (fds[0]);
       code = dual ? child_profile (dir, delay_ms, ops, fds[1])
                   : child_plain (dir, delay_ms, ops, fds[1]);
@@ -588,9 +534,9 @@ run_child (gboolean     dual,
       g_usleep ((gulong) kill_after_us);
       kill (pid, SIGKILL);
     }
-  result->status = reap (pid);
+  result->status = tu_reap (pid);
   result->elapsed_us = g_get_monotonic_time () - start;
-  while (read_full (fds[0], &word, sizeof word) == sizeof word)
+  while (tu_read_full (fds[0], &word, sizeof word) == sizeof word)
     {
       if (word & WORD_STATUS)
         {
@@ -1446,7 +1392,7 @@ kill_after_a_mirror_write (const char *dir)
     return g_strdup_printf ("fork: %s", g_strerror (errno));
   if (pid == 0)
     ahead_child (dir);
-  status = reap (pid);
+  status = tu_reap (pid);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 10)
     {
       printf ("# the mirror did not write within 5 s: nothing to judge\n");
