@@ -53,7 +53,7 @@ check-asan: deps-check $(ASAN_BUILD)/build.ninja
 # The crash and corruption campaigns at full length, with new seeds (about 30 minutes).
 torture: deps-check $(BUILD)/build.ninja
 	ninja -C $(BUILD)
-	meson test -C $(BUILD) --setup=torture --suite reliability --print-errorlogs
+	meson test -C $(BUILD) --setup=torture --suite reliability --verbose
 
 # Each libFuzzer target for FUZZ_SECONDS, from a scratch copy of its corpus; see
 # tests/fuzz/README.md. New inputs stay in $(FUZZ_BUILD)/corpus/.

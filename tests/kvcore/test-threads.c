@@ -726,9 +726,9 @@ closee_step (Closee     *w,
       }
     case 7:
       {
-        g_autoptr (XulKvStore) again =
-          xul_kv_db_open_store (w->db, "shared", XUL_KV_STORE_NONE, &error);
+        XulKvStore *again = xul_kv_db_open_store (w->db, "shared", XUL_KV_STORE_NONE, &error);
         g_auto (GStrv) names = NULL;
+        g_clear_pointer (&again, xul_kv_store_unref);
         closee_outcome (w, closed_before, &error, "open_store");
         closed_before = g_atomic_int_get (w->closed);
         names = xul_kv_db_list_stores (w->db, &error);
