@@ -85,7 +85,6 @@ has_hot_rollback_journal (const char *path)
   return g_stat (journal, &st) == 0 && st.st_size > 0;
 }
 
-
 /* Opens the writer connection and validates the file. A damaged file is reported as
  * XUL_KV_ERROR_CORRUPT, which the caller may answer with recovery. */
 gboolean
@@ -131,20 +130,32 @@ kv_db_connect (XulKvDb  *self,
 }
 
 /* An empty file is what some file systems leave of a database after a power cut. Beside
- * a backup it is damage, to recover from; opened as a new database, its first
- * automatic backup would overwrite the good one. */
+ * a backup, or a -wal (kvcore writes page 1 before its first WAL frame), it is damage,
+ * to recover from: opened as a new database, its first automatic backup would overwrite
+ * the good one, and SQLite would delete the -wal. */
 static gboolean
-is_empty_beside_backup (XulKvDb *self,
-                        GError **error)
+is_damaged_empty_file (XulKvDb *self,
+                       GError **error)
 {
   g_autofree char *backup = kv_backup_default_path (self->path);
+  g_autofree char *wal = g_strconcat (self->path, "-wal", NULL);
+  GStatBuf st;
 
-  if (!g_file_test (backup, G_FILE_TEST_EXISTS))
-    return FALSE;
-  g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT,
-               "Cannot open “%s”: the file is empty, and a backup “%s” exists", self->path,
-               backup);
-  return TRUE;
+  if (g_file_test (backup, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT,
+                   "Cannot open “%s”: the file is empty, and a backup “%s” exists",
+                   self->path, backup);
+      return TRUE;
+    }
+  if (g_stat (wal, &st) == 0 && st.st_size > 0)
+    {
+      g_set_error (error, XUL_KV_ERROR, XUL_KV_ERROR_CORRUPT,
+                   "Cannot open “%s”: the file is empty, but its write-ahead log is not",
+                   self->path);
+      return TRUE;
+    }
+  return FALSE;
 }
 
 static gboolean
@@ -185,7 +196,7 @@ xul_kv_db_initable_init (GInitable    *initable,
 
   g_mutex_lock (&self->lock);
   created = is_empty_file (self->path);
-  ok = (!created || read_only || !is_empty_beside_backup (self, &local_error)) &&
+  ok = (!created || read_only || !is_damaged_empty_file (self, &local_error)) &&
        kv_db_connect (self, needs_check_at_open (self->path), &local_error) &&
        kv_maintain_at_open (self, created, &local_error);
   if (!ok && can_recover (self, local_error))

@@ -972,6 +972,36 @@ test_emptied_file_recovers_from_backup (void **state)
   check_damage_recovers_from_backup (DAMAGE_EMPTIED);
 }
 
+/* An empty file beside a -wal: SQLite would delete the -wal as belonging to no
+ * database. Both are kept aside, as damage, even without a backup. */
+static void
+test_emptied_file_beside_a_wal_is_kept_aside_with_it (void **state)
+{
+  g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
+  g_autofree char *path = tu_tmpdir_file (dir, "emptied.db");
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *quarantine = NULL;
+  g_autofree char *quarantined_wal = NULL;
+  g_autoptr (GBytes) wal_bytes = NULL;
+  g_autoptr (GBytes) kept = NULL;
+  g_autoptr (XulKvDb) db = NULL;
+  static const char wal_content[] = "frames of commits the file never received";
+
+  make_populated_db (path, FALSE, NULL);
+  damage_file (path, DAMAGE_EMPTIED);
+  tu_write_file (wal, wal_content, sizeof wal_content);
+  wal_bytes = tu_read_bytes (wal);
+
+  db = kt_open_db (path, XUL_KV_OPEN_NONE);
+  assert_int_equal (xul_kv_db_get_recovery (db), XUL_KV_RECOVERY_STARTED_EMPTY);
+  quarantine = xul_kv_db_get_quarantine_path (db);
+  assert_non_null (quarantine);
+  quarantined_wal = g_strconcat (quarantine, "-wal", NULL);
+  kept = tu_read_bytes (quarantined_wal);
+  tu_assert_same_bytes (wal_bytes, kept);
+  kt_close_db (db);
+}
+
 static void
 test_garbage_file_without_backup_starts_empty (void **state)
 {
@@ -1213,6 +1243,7 @@ main (void)
     cmocka_unit_test (test_negative_version_recovers_from_backup),
     cmocka_unit_test (test_dropped_table_recovers_from_backup),
     cmocka_unit_test (test_emptied_file_recovers_from_backup),
+    cmocka_unit_test (test_emptied_file_beside_a_wal_is_kept_aside_with_it),
     cmocka_unit_test (test_read_only_open_of_damaged_file_fails_with_corrupt),
     cmocka_unit_test (test_damaged_backup_beside_damaged_database_is_moved_aside),
     cmocka_unit_test (test_missing_database_is_restored_from_backup),
