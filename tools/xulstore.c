@@ -169,8 +169,8 @@ static XulStore *
 open_read_only_beside (const char *path,
                        GError    **error)
 {
-  g_autoptr (GError) busy = g_steal_pointer (error);
-
+  /* The writer's BUSY is not the caller's error any more. */
+  g_clear_error (error);
   return xul_store_new (path, XUL_STORE_FLAGS_READ_ONLY, error);
 }
 

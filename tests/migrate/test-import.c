@@ -652,7 +652,7 @@ test_broken_files_are_refused_whole (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autoptr (XulStore) store = xs_open (dir, 0);
   g_autofree char *profile = copy_data (dir, PROFILE);
-  g_autoptr (XulMigrationReport) report = import_ok (store, profile, XUL_IMPORT_MERGE);
+  g_autoptr (XulMigrationReport) report G_GNUC_UNUSED = import_ok (store, profile, XUL_IMPORT_MERGE);
 
   /* A full store: a REPLACE that went wrong would lose all of it. Some broken files
    * have valid values before their error: none of them may land. */
@@ -1187,7 +1187,7 @@ test_the_profile_survives_a_round_trip (void **state)
   g_autoptr (XulStore) other = xs_open (other_dir, 0);
   g_autofree char *profile = copy_data (dir, PROFILE);
   g_autofree char *exported = tu_tmpdir_file (dir, "exported.json");
-  g_autoptr (XulMigrationReport) report = import_ok (store, profile, XUL_IMPORT_MERGE);
+  g_autoptr (XulMigrationReport) report G_GNUC_UNUSED = import_ok (store, profile, XUL_IMPORT_MERGE);
   g_autoptr (XulMigrationReport) second = NULL;
   g_autoptr (GPtrArray) original = jsonc_dump_file (profile);
   g_autoptr (GPtrArray) from_export = NULL;

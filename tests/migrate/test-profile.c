@@ -643,7 +643,7 @@ old_version_edit (const char    *path,
   for (gsize e = 0; e < n_edits; e++)
     {
       const OldEdit *edit = &edits[e];
-      json_object *doc_obj, *id_obj;
+      json_object *doc_obj = NULL, *id_obj = NULL;
 
       switch (edit->kind)
         {
@@ -944,7 +944,7 @@ test_a_store_file_a_killed_open_left_behind_reads_as_nothing_imported (void **st
   g_autofree char *path = sqlite_path (dir);
   g_autofree char *journal = g_strconcat (path, "-journal", NULL);
   g_autoptr (GHashTable) expected = legacy_table (XUL_TEST_DATA "/" PROFILE_DATA);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
 
   /* The states a kill in the first milliseconds of the open leaves (the random kills
    * above hit them now and then): the database file just created, empty ... */
@@ -1258,7 +1258,7 @@ test_dual_write_writes_a_deleted_legacy_file_again_at_open (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *json = legacy_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) first = NULL, report = NULL;
   g_autoptr (XulStore) store =
     open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, LONG_DELAY_MS, &first);
@@ -1284,7 +1284,6 @@ static GHashTable *
 migrate_then_change (TuTmpdir *dir,
                      GBytes  **legacy)
 {
-  g_autofree char *json = legacy_path (dir);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store = NULL;
   GHashTable *expected;
@@ -1376,7 +1375,7 @@ test_dual_write_takes_in_each_downgrade_and_loses_nothing_either_way (void **sta
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *json = legacy_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store =
     open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, LONG_DELAY_MS, &report);
@@ -1450,7 +1449,7 @@ test_dual_write_takes_in_an_old_version_that_removed_everything (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *json = legacy_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store =
     open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, LONG_DELAY_MS, &report);
@@ -1483,7 +1482,7 @@ test_finalize_takes_in_an_old_version_edit_before_renaming_the_file (void **stat
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *json = legacy_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL, final = NULL;
   g_autoptr (XulStore) store =
     open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, LONG_DELAY_MS, &report);
@@ -1525,7 +1524,7 @@ test_the_mirror_coalesces_a_burst_and_catches_up_without_a_flush (void **state)
   const guint delay_ms = 200;
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *json = legacy_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store =
     open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, delay_ms, &report);
@@ -1583,7 +1582,7 @@ test_flush_and_close_return_only_once_the_mirror_equals_the_store (void **state)
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *json = legacy_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store =
     open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, SHORT_DELAY_MS, &report);
@@ -1706,8 +1705,7 @@ dual_write_then_damage (TuTmpdir   *dir,
                         const char *broken_name,
                         GBytes    **broken)
 {
-  g_autofree char *json = legacy_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store =
     open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, LONG_DELAY_MS, &report);
@@ -1809,7 +1807,7 @@ static XulStore *
 mirrored_profile (TuTmpdir *dir)
 {
   g_autofree char *path = sqlite_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store =
     open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, LONG_DELAY_MS, &report);
@@ -1954,7 +1952,7 @@ test_opening_a_profile_removes_old_leftover_mirror_files (void **state)
   g_autofree char *old = g_strconcat (json, ".tmp-A1b2C3", NULL);
   g_autofree char *young = g_strconcat (json, ".tmp-D4e5F6", NULL);
   g_autofree char *not_ours = g_strconcat (json, ".tmp-short", NULL);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store = NULL;
 
@@ -1975,7 +1973,7 @@ test_disposing_a_dual_write_store_without_close_brings_the_mirror_up_to_date (vo
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *json = legacy_path (dir);
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autoptr (XulMigrationReport) report = NULL, again = NULL;
   /* A delay no test waits for: only the disposal can write the change. */
   XulStore *store = open_profile (dir, XUL_ROLLOUT_DUAL_WRITE, LONG_DELAY_MS, &report);
@@ -2044,7 +2042,7 @@ test_disposing_a_dual_write_store_while_its_mirror_writes_loses_nothing (void **
   guint n_rounds = MAX (config_uint ("XUL_PROFILE_RACE_ROUNDS", 40, 6), 1);
   guint32 seed = config_seed ();
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  g_autoptr (GBytes) legacy = install_legacy (dir, PROFILE_DATA);
+  g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);
   g_autofree char *last = g_strdup_printf ("dispose-%u", n_rounds - 1);
   g_autoptr (XulMigrationReport) report = NULL;
   g_autoptr (XulStore) store = NULL;

@@ -841,8 +841,8 @@ enum {
 };
 
 static const char *const broken_names[] = {
-  "error does not name the file", "quarantine missing", "quarantine differs from the "
-  "damaged file", "damaged -wal not kept", "restored data is not the backup's",
+  "error does not name the file", "quarantine missing",
+  "quarantine differs from the damaged file", "damaged -wal not kept", "restored data is not the backup's",
   "started empty but holds data", "started empty beside a sound backup",
   "recovered in a read-only open", "a read-only open or a refusal changed the files",
   "integrity_check fails after recovery", "xul_kv_db_recover() after a late CORRUPT failed",
