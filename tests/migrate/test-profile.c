@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "test-process.h"
+#include "xs-model.h"
 #include "xs-test.h"
 #include "xul-migrate-private.h"
 
@@ -370,22 +371,6 @@ remove_value (XulStore   *store,
 
 /* -- contents: a GHashTable from "doc\1id\1attr" to the value ------------------------ */
 
-#define SEP "\x01"
-
-static GHashTable *
-table_new (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-}
-
-static char *
-tuple_key (const char *doc,
-           const char *id,
-           const char *attr)
-{
-  return g_strjoin (SEP, doc, id, attr, NULL);
-}
-
 static void
 table_set (GHashTable *table,
            const char *doc,
@@ -393,13 +378,13 @@ table_set (GHashTable *table,
            const char *attr,
            const char *value)
 {
-  g_hash_table_insert (table, tuple_key (doc, id, attr), g_strdup (value));
+  g_hash_table_insert (table, xs_model_key (doc, id, attr), g_strdup (value));
 }
 
 static char *
 readable_key (const char *key)
 {
-  g_auto (GStrv) parts = g_strsplit (key, SEP, -1);
+  g_auto (GStrv) parts = g_strsplit (key, XS_MODEL_SEP, -1);
 
   return g_strjoinv (" / ", parts);
 }
@@ -409,7 +394,7 @@ store_table (XulStore *store)
 {
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) docs = xul_store_get_documents (store, &error);
-  GHashTable *table = table_new ();
+  GHashTable *table = xs_model_new ();
 
   tu_assert_no_error (error);
   assert_non_null (docs);
@@ -544,7 +529,7 @@ json_table (json_object *root,
             guint       *n_documents,
             guint       *n_ids)
 {
-  GHashTable *table = table_new ();
+  GHashTable *table = xs_model_new ();
   guint documents = 0, ids = 0;
 
   assert_true (json_object_is_type (root, json_type_object));
@@ -861,7 +846,7 @@ test_a_killed_migrate_open_leaves_none_or_all_of_the_import (void **state)
   guint n_values = MAX (config_uint ("XUL_PROFILE_KILL_VALUES", 200000, 20000), 100);
   guint32 seed = config_seed ();
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr (GHashTable) expected = table_new ();
+  g_autoptr (GHashTable) expected = xs_model_new ();
   g_autoptr (GBytes) content = big_legacy_new (n_values, expected);
   guint n_none = 0, n_all = 0;
   gint64 full_us = 0;
@@ -1122,7 +1107,7 @@ test_dual_write_imports_the_profile_and_keeps_the_file_equal_to_the_store (void 
   remove_value (store, BROWSER, "sidebar-box", "checked");
   table_set (expected, BROWSER, "main-window", "width", "1600");
   table_set (expected, NEW_DOC, "panel", "open", "true");
-  g_hash_table_remove (expected, BROWSER SEP "sidebar-box" SEP "checked");
+  g_hash_table_remove (expected, BROWSER XS_MODEL_SEP "sidebar-box" XS_MODEL_SEP "checked");
   xs_close (store);
   mirrored = legacy_table (json);
   assert_same_table (expected, mirrored, "the legacy file after close");
@@ -1411,7 +1396,7 @@ test_dual_write_takes_in_each_downgrade_and_loses_nothing_either_way (void **sta
       if (round > 0)
         {
           g_autofree char *prev = g_strdup_printf ("newer-%u", round - 1);
-          g_autofree char *key = tuple_key (NEW_DOC, prev, "value");
+          g_autofree char *key = xs_model_key (NEW_DOC, prev, "value");
           assert_string_equal (g_hash_table_lookup (old_sees, key),
                                "from the newer version");
         }

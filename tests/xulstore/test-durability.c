@@ -76,37 +76,6 @@ config_uint (const char *name,
 
 /* -- models: a GHashTable from "doc\1id\1attr" to the value -------------------------------- */
 
-#define SEP "\x01"
-
-static char *
-tuple_key (const char *doc,
-           const char *id,
-           const char *attr)
-{
-  return g_strconcat (doc, SEP, id, SEP, attr, NULL);
-}
-
-/* The three parts of a tuple key, freed with g_strfreev. */
-static char **
-tuple_split (const char *key)
-{
-  return g_strsplit (key, SEP, 3);
-}
-
-static char *
-printable_key (const char *key)
-{
-  g_auto (GStrv) parts = tuple_split (key);
-
-  return g_strjoinv (" | ", parts);
-}
-
-static GHashTable *
-model_new (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-}
-
 static void
 model_set (GHashTable *model,
            const char *doc,
@@ -114,7 +83,7 @@ model_set (GHashTable *model,
            const char *attr,
            const char *value)
 {
-  g_hash_table_replace (model, tuple_key (doc, id, attr), g_strdup (value));
+  g_hash_table_replace (model, xs_model_key (doc, id, attr), g_strdup (value));
 }
 
 static void
@@ -123,18 +92,9 @@ model_remove (GHashTable *model,
               const char *id,
               const char *attr)
 {
-  g_autofree char *key = tuple_key (doc, id, attr);
+  g_autofree char *key = xs_model_key (doc, id, attr);
 
   g_hash_table_remove (model, key);
-}
-
-static gboolean
-key_in_document (const char *key,
-                 const char *doc)
-{
-  size_t len = strlen (doc);
-
-  return strncmp (key, doc, len) == 0 && key[len] == SEP[0];
 }
 
 static void
@@ -146,7 +106,7 @@ model_remove_document (GHashTable *model,
 
   g_hash_table_iter_init (&iter, model);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (key_in_document (key, doc))
+    if (xs_model_key_in_document (key, doc))
       g_hash_table_iter_remove (&iter);
 }
 
@@ -159,7 +119,7 @@ model_has_document (GHashTable *model,
 
   g_hash_table_iter_init (&iter, model);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (key_in_document (key, doc))
+    if (xs_model_key_in_document (key, doc))
       return TRUE;
   return FALSE;
 }
@@ -189,9 +149,9 @@ model_names (GHashTable *model,
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
       g_auto (GStrv) parts = NULL;
-      if (!key_in_document (key, doc))
+      if (!xs_model_key_in_document (key, doc))
         continue;
-      parts = tuple_split (key);
+      parts = g_strsplit (key, XS_MODEL_SEP, 3);
       if ((id != NULL && strcmp (parts[1], id) != 0) ||
           (prefix != NULL && !g_str_has_prefix (parts[1], prefix)))
         continue;
@@ -245,7 +205,7 @@ dump_documents (XulStore          *store,
                 gboolean           listed)
 {
   g_autoptr (GError) error = NULL;
-  GHashTable *dump = model_new ();
+  GHashTable *dump = xs_model_new ();
 
   for (guint d = 0; docs[d] != NULL; d++)
     {
@@ -269,7 +229,7 @@ dump_documents (XulStore          *store,
               char *value = xul_store_get_value (store, docs[d], ids[i], attrs[a], &error);
               tu_assert_no_error (error);
               assert_non_null (value);
-              g_hash_table_insert (dump, tuple_key (docs[d], ids[i], attrs[a]), value);
+              g_hash_table_insert (dump, xs_model_key (docs[d], ids[i], attrs[a]), value);
               assert_true (xul_store_has_value (store, docs[d], ids[i], attrs[a], &error));
               tu_assert_no_error (error);
             }
@@ -304,14 +264,14 @@ assert_same_content (GHashTable *expected,
     {
       const char *found = g_hash_table_lookup (actual, key);
       if (g_strcmp0 (found, value) != 0)
-        fail_msg ("%s: [%s] holds %s%s%s instead of \"%s\"", what, printable_key (key),
+        fail_msg ("%s: [%s] holds %s%s%s instead of \"%s\"", what, xs_model_printable_key (key),
                   found != NULL ? "\"" : "", found != NULL ? found : "nothing",
                   found != NULL ? "\"" : "", (const char *) value);
     }
   g_hash_table_iter_init (&iter, actual);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (!g_hash_table_contains (expected, key))
-      fail_msg ("%s: [%s] holds \"%s\" instead of nothing", what, printable_key (key),
+      fail_msg ("%s: [%s] holds \"%s\" instead of nothing", what, xs_model_printable_key (key),
                 (const char *) value);
 }
 
@@ -338,7 +298,7 @@ assert_point_reads (XulStore   *store,
   g_hash_table_iter_init (&iter, model);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      g_auto (GStrv) parts = tuple_split (key);
+      g_auto (GStrv) parts = g_strsplit (key, XS_MODEL_SEP, 3);
       xs_assert_value (store, parts[0], parts[1], parts[2], value);
     }
 }
@@ -515,7 +475,7 @@ test_flush_makes_every_change_visible_to_a_reader_beside_the_writer (void **stat
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "store.sqlite");
   g_autoptr (XulStore) writer = xs_open (dir, LONG_DELAY_MS);
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (GHashTable) model = xs_model_new ();
 
   populate (writer, model, 1);
   /* The test can fail: the populated model is not trivially empty. */
@@ -537,7 +497,7 @@ test_values_set_before_close_are_there_after_reopening (void **state)
   g_autofree char *path = tu_tmpdir_file (dir, "store.sqlite");
   g_autoptr (XulStore) writer = xs_open (dir, LONG_DELAY_MS);
   g_autoptr (XulStore) reopened = NULL;
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (GHashTable) model = xs_model_new ();
   g_autoptr (GError) error = NULL;
 
   /* No flush: the close alone must write everything. */
@@ -560,7 +520,7 @@ test_disposing_an_open_store_flushes_it_and_releases_the_file (void **state)
   g_autofree char *path = tu_tmpdir_file (dir, "store.sqlite");
   XulStore *writer = xs_open (dir, LONG_DELAY_MS);
   g_autoptr (XulStore) reopened = NULL;
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (GHashTable) model = xs_model_new ();
 
   populate (writer, model, 3);
   /* Neither flush nor close: the last reference goes. */
@@ -995,14 +955,14 @@ crash_ops_new (guint32 seed,
                guint   n_ops)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (GHashTable) model = xs_model_new ();
   GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) xs_op_free);
 
   for (guint i = 0; i < n_ops; i++)
     {
       XsOp *op = xs_op_new (XS_OP_SET);
       g_autofree char *existing = xs_model_random_key (model, rand);
-      g_auto (GStrv) parts = existing != NULL ? tuple_split (existing) : NULL;
+      g_auto (GStrv) parts = existing != NULL ? g_strsplit (existing, XS_MODEL_SEP, 3) : NULL;
       gint r = g_rand_int_range (rand, 0, 100);
       g_autofree char *key = NULL;
 
@@ -1051,14 +1011,14 @@ crash_ops_new (guint32 seed,
           g_autofree gpointer *keys = g_hash_table_get_keys_as_array (model, &n);
           g_autoptr (GPtrArray) doomed = g_ptr_array_new_with_free_func (g_free);
           for (guint k = 0; k < n; k++)
-            if (key_in_document (keys[k], op->doc))
+            if (xs_model_key_in_document (keys[k], op->doc))
               g_ptr_array_add (doomed, g_strdup (keys[k]));
           for (guint k = 0; k < doomed->len; k++)
             xs_op_record_change (op, model, g_ptr_array_index (doomed, k), NULL);
         }
       else
         {
-          key = tuple_key (op->doc, op->id, op->attr);
+          key = xs_model_key (op->doc, op->id, op->attr);
           xs_op_record_change (op, model, key, op->value);
         }
       op->flush_after = g_rand_int_range (rand, 0, 25) == 0 || i + 1 == n_ops;
@@ -1103,40 +1063,6 @@ crash_child_run (const char *path,
   return xul_store_close (store, &error) ? 0 : 6;
 }
 
-/* The longest n such that the state after operations 1..n equals @state, or -1; and
- * in *closest the n whose state differs from @state on the fewest keys. Walks the
- * operations once, keeping the number of keys on which the state so far and @state
- * differ. */
-static gint
-longest_matching_prefix (GPtrArray  *ops,
-                         GHashTable *state,
-                         guint      *closest)
-{
-  guint differing = g_hash_table_size (state), fewest = differing;
-  gint longest = differing == 0 ? 0 : -1;
-
-  *closest = 0;
-  for (guint i = 0; i < ops->len; i++)
-    {
-      XsOp *op = g_ptr_array_index (ops, i);
-      for (guint c = 0; c < op->changes->len; c++)
-        {
-          XsChange *change = g_ptr_array_index (op->changes, c);
-          const char *target = g_hash_table_lookup (state, change->key);
-          differing -= g_strcmp0 (change->old_value, target) != 0;
-          differing += g_strcmp0 (change->new_value, target) != 0;
-        }
-      if (differing == 0)
-        longest = (gint) i + 1;
-      if (differing <= fewest)
-        {
-          fewest = differing;
-          *closest = i + 1;
-        }
-    }
-  return longest;
-}
-
 /* For a failure message: how @state differs from the state after operations 1..@n,
  * and which operations touched those keys. */
 static char *
@@ -1144,7 +1070,7 @@ describe_difference (GPtrArray  *ops,
                      guint       n,
                      GHashTable *state)
 {
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (GHashTable) model = xs_model_new ();
   GString *text = g_string_new (NULL);
   GHashTableIter iter;
   gpointer key, value;
@@ -1174,7 +1100,7 @@ describe_difference (GPtrArray  *ops,
             continue;
           if (g_strcmp0 (other, value) == 0)
             continue;
-          printable = printable_key (key);
+          printable = xs_model_printable_key (key);
           g_string_append_printf (text, "\n#   [%s] after 1..%u: %s, file: %s; set or removed by",
                                   printable, n, pass == 0 ? (char *) value : "absent",
                                   pass == 0 ? (other != NULL ? other : "absent") : (char *) value);
@@ -1286,7 +1212,7 @@ crash_round (const char *path,
   xs_close (reader);
   assert_same_content (state, by_document, "the file read document by document");
 
-  result->prefix = longest_matching_prefix (ops, state, &closest);
+  result->prefix = xs_ops_longest_matching_prefix (ops, NULL, state, &closest, NULL);
   if (result->prefix < 0)
     fail_msg ("seed %u: the %u values in the file match no prefix of the %u operations "
               "(last flush acknowledged %u); the closest, 1..%u, differs on:%s", seed,
@@ -1479,7 +1405,7 @@ worker_step (Worker *w,
   const char *expected;
   gint r = g_rand_int_range (rand, 0, 100);
 
-  key = tuple_key (doc, id, attr);
+  key = xs_model_key (doc, id, attr);
   expected = g_hash_table_lookup (w->model, key);
   if (r < 30)
     {
@@ -1587,7 +1513,7 @@ test_four_threads_hammering_one_store_agree_with_their_models (void **state)
   g_autofree char *path = tu_tmpdir_file (dir, "store.sqlite");
   g_autoptr (XulStore) store = xs_open (dir, 1);
   g_autoptr (XulStore) reopened = NULL;
-  g_autoptr (GHashTable) all = model_new ();
+  g_autoptr (GHashTable) all = xs_model_new ();
   g_autoptr (GError) error = NULL;
   guint n_ops = config_uint ("XS_DUR_THREAD_OPS", 20000, 2000);
   guint32 seed = g_random_int ();
@@ -1596,7 +1522,7 @@ test_four_threads_hammering_one_store_agree_with_their_models (void **state)
 
   for (guint t = 0; t < N_WORKERS; t++)
     {
-      workers[t] = (Worker) { store, t, n_ops, seed + t, model_new (), 0, NULL };
+      workers[t] = (Worker) { store, t, n_ops, seed + t, xs_model_new (), 0, NULL };
       threads[t] = g_thread_new ("worker", worker_thread, &workers[t]);
     }
   for (guint t = 0; t < N_WORKERS; t++)
@@ -1675,7 +1601,7 @@ test_set_value_does_not_wait_for_a_flushing_writer (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autofree char *path = tu_tmpdir_file (dir, "store.sqlite");
   g_autoptr (XulStore) store = xs_open (dir, 0);
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (GHashTable) model = xs_model_new ();
   guint n_calls = MAX (config_uint ("XS_DUR_LATENCY_CALLS", 10000, 10000), 1);
   g_autofree gint64 *took = g_new (gint64, n_calls);
   g_autofree char *padding = g_strnfill (100, 'p');

@@ -103,70 +103,6 @@ config_uint (const char *name,
 
 /* -- models: "doc\1id\1attr" -> value ------------------------------------------------ */
 
-#define SEP "\x01"
-
-static char *
-tuple_key (const char *doc,
-           const char *id,
-           const char *attr)
-{
-  return g_strconcat (doc, SEP, id, SEP, attr, NULL);
-}
-
-static char *
-printable_key (const char *key)
-{
-  g_auto (GStrv) parts = g_strsplit (key, SEP, 3);
-
-  return g_strjoinv (" | ", parts);
-}
-
-static GHashTable *
-model_new (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-}
-
-static GHashTable *
-model_copy (GHashTable *model)
-{
-  GHashTable *copy = model_new ();
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, model);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
-  return copy;
-}
-
-static gboolean
-key_in_document (const char *key,
-                 const char *doc)
-{
-  size_t len = strlen (doc);
-
-  return strncmp (key, doc, len) == 0 && key[len] == SEP[0];
-}
-
-/* How many keys hold different values (absent counts as a value) in @a and @b. */
-static guint
-model_distance (GHashTable *a,
-                GHashTable *b)
-{
-  GHashTableIter iter;
-  gpointer key, value;
-  guint n = 0;
-
-  g_hash_table_iter_init (&iter, a);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    n += g_strcmp0 (value, g_hash_table_lookup (b, key)) != 0;
-  g_hash_table_iter_init (&iter, b);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    n += !g_hash_table_contains (a, key);
-  return n;
-}
-
 /* Up to @max keys on which @expected and @found differ, for a problem report. */
 static void
 describe_distance (GString    *out,
@@ -191,7 +127,7 @@ describe_distance (GString    *out,
           if (g_strcmp0 (other, value) == 0 || (pass == 1 && other != NULL))
             continue;
           /* one line each: values may hold newlines */
-          printable = printable_key (key);
+          printable = xs_model_printable_key (key);
           escaped_key = g_strescape (printable, "");
           escaped_want = want != NULL ? g_strescape (want, "") : NULL;
           escaped_got = got != NULL ? g_strescape (got, "") : NULL;
@@ -244,14 +180,14 @@ ops_new (guint32     seed,
          GHashTable *start)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr (GHashTable) model = model_copy (start);
+  g_autoptr (GHashTable) model = xs_model_copy (start);
   GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) xs_op_free);
 
   for (guint i = 0; i < n_ops; i++)
     {
       XsOp *op = xs_op_new (XS_OP_SET);
       g_autofree char *existing = xs_model_random_key (model, rand);
-      g_auto (GStrv) parts = existing != NULL ? g_strsplit (existing, SEP, 3) : NULL;
+      g_auto (GStrv) parts = existing != NULL ? g_strsplit (existing, XS_MODEL_SEP, 3) : NULL;
       gint r = g_rand_int_range (rand, 0, 10000);
 
       if (parts != NULL && r < 5)
@@ -306,14 +242,14 @@ ops_new (guint32     seed,
           g_autofree gpointer *keys = g_hash_table_get_keys_as_array (model, &n);
           g_autoptr (GPtrArray) doomed = g_ptr_array_new_with_free_func (g_free);
           for (guint k = 0; k < n; k++)
-            if (op->kind == XS_OP_CLEAR || key_in_document (keys[k], op->doc))
+            if (op->kind == XS_OP_CLEAR || xs_model_key_in_document (keys[k], op->doc))
               g_ptr_array_add (doomed, g_strdup (keys[k]));
           for (guint k = 0; k < doomed->len; k++)
             xs_op_record_change (op, model, g_ptr_array_index (doomed, k), NULL);
         }
       else
         {
-          g_autofree char *key = tuple_key (op->doc, op->id, op->attr);
+          g_autofree char *key = xs_model_key (op->doc, op->id, op->attr);
           if (op->kind == XS_OP_SET || g_hash_table_contains (model, key))
             xs_op_record_change (op, model, key, op->value);
         }
@@ -333,7 +269,7 @@ state_after (GPtrArray  *ops,
              GHashTable *start,
              guint       n)
 {
-  GHashTable *model = model_copy (start);
+  GHashTable *model = xs_model_copy (start);
 
   for (guint i = 0; i < n; i++)
     {
@@ -348,48 +284,6 @@ state_after (GPtrArray  *ops,
         }
     }
   return model;
-}
-
-/* The longest n such that the state after operations 1..n from @start equals @state,
- * or -1; *closest is the n whose state differs from @state on the fewest keys. Every
- * such n goes to @matches when not NULL: after a clear, or a removal of what was just
- * set, several prefixes give the same state. */
-static gint
-longest_matching_prefix (GPtrArray  *ops,
-                         GHashTable *start,
-                         GHashTable *state,
-                         guint      *closest,
-                         GArray     *matches)
-{
-  guint differing = model_distance (start, state), fewest = differing;
-  gint longest = differing == 0 ? 0 : -1;
-
-  *closest = 0;
-  if (differing == 0 && matches != NULL)
-    g_array_append_val (matches, longest);
-  for (guint i = 0; i < ops->len; i++)
-    {
-      XsOp *op = g_ptr_array_index (ops, i);
-      for (guint c = 0; c < op->changes->len; c++)
-        {
-          XsChange *change = g_ptr_array_index (op->changes, c);
-          const char *target = g_hash_table_lookup (state, change->key);
-          differing -= g_strcmp0 (change->old_value, target) != 0;
-          differing += g_strcmp0 (change->new_value, target) != 0;
-        }
-      if (differing == 0)
-        {
-          longest = (gint) i + 1;
-          if (matches != NULL)
-            g_array_append_val (matches, longest);
-        }
-      if (differing <= fewest)
-        {
-          fewest = differing;
-          *closest = i + 1;
-        }
-    }
-  return longest;
 }
 
 /* -- processes ------------------------------------------------------------------------- */
@@ -622,7 +516,7 @@ static GHashTable *
 dump_store (XulStore *store,
             GError  **error)
 {
-  g_autoptr (GHashTable) dump = model_new ();
+  g_autoptr (GHashTable) dump = xs_model_new ();
   g_auto (GStrv) documents = xul_store_get_documents (store, error);
 
   if (documents == NULL)
@@ -655,7 +549,7 @@ dump_store (XulStore *store,
               char *value = xul_store_get_value (store, documents[d], ids[i], attrs[a], error);
               if (value == NULL)
                 return NULL;
-              g_hash_table_insert (dump, tuple_key (documents[d], ids[i], attrs[a]), value);
+              g_hash_table_insert (dump, xs_model_key (documents[d], ids[i], attrs[a]), value);
             }
         }
     }
@@ -688,7 +582,7 @@ legacy_parse (GBytes *bytes,
   const char *data = g_bytes_get_data (bytes, &len);
   struct json_tokener *tok = json_tokener_new ();
   json_object *root = NULL;
-  g_autoptr (GHashTable) model = model_new ();
+  g_autoptr (GHashTable) model = xs_model_new ();
   enum json_tokener_error jerr;
   size_t end;
 
@@ -757,7 +651,7 @@ legacy_parse (GBytes *bytes,
                   *why = g_strdup_printf ("[%s | %s | %s] is not a string", doc, id, attr);
                   goto out;
                 }
-              g_hash_table_insert (model, tuple_key (doc, id, attr),
+              g_hash_table_insert (model, xs_model_key (doc, id, attr),
                                    g_strdup (json_object_get_string (value)));
             }
         }
@@ -939,7 +833,7 @@ check_legacy (Figures     *f,
       problem (f, chain->round, "xulstore.json holds %u empty document or element objects, "
                "which the exporter never writes for a consistent state", n_empty);
     }
-  longest_matching_prefix (ops, chain->start, legacy, &closest, matches);
+  xs_ops_longest_matching_prefix (ops, chain->start, legacy, &closest, matches);
   for (guint m = 0; m < matches->len; m++)
     {
       gint l = g_array_index (matches, gint, m);
@@ -967,11 +861,11 @@ check_legacy (Figures     *f,
       problem (f, chain->round, "xulstore.json (%u values) matches no prefix of the %u "
                "operations (the store holds 1..%d, acknowledged 1..%u); the closest, 1..%u, "
                "differs on %u keys:%s", g_hash_table_size (legacy), ops->len, store_prefix,
-               child->last_ack, closest, model_distance (near, legacy), diff->str);
+               child->last_ack, closest, xs_model_distance (near, legacy), diff->str);
     }
   else if (store_prefix < 0)
     ; /* the store is already reported */
-  else if (best >= 0 && model_distance (legacy, state) == 0)
+  else if (best >= 0 && xs_model_distance (legacy, state) == 0)
     f->legacy_equal_store++;
   else if (best >= 0)
     {
@@ -1040,9 +934,9 @@ reopen_profile (Figures    *f,
   after = dump_store (store, &error);
   if (after == NULL)
     problem (f, chain->round, "the reopened profile cannot be read: %s", error->message);
-  else if (model_distance (after, state) != 0)
+  else if (xs_model_distance (after, state) != 0)
     problem (f, chain->round, "opening the profile again changed the store on %u keys",
-             model_distance (after, state));
+             xs_model_distance (after, state));
   if (!xul_store_close (store, &error))
     {
       problem (f, chain->round, "closing the reopened profile failed: %s", error->message);
@@ -1054,9 +948,9 @@ reopen_profile (Figures    *f,
   if (legacy == NULL)
     problem (f, chain->round, "after the reopened profile closed, xulstore.json is not a "
              "legacy document: %s", why);
-  else if (model_distance (legacy, state) != 0)
+  else if (xs_model_distance (legacy, state) != 0)
     problem (f, chain->round, "after the reopened profile closed, xulstore.json differs "
-             "from the store on %u keys", model_distance (legacy, state));
+             "from the store on %u keys", xs_model_distance (legacy, state));
 }
 
 /* Checks a copy of what the child left; returns the state found (the next round's start),
@@ -1130,7 +1024,7 @@ check_round (Figures     *f,
   g_clear_object (&store);
 
   f->max_keys = MAX (f->max_keys, g_hash_table_size (state));
-  prefix = longest_matching_prefix (ops, chain->start, state, &closest, NULL);
+  prefix = xs_ops_longest_matching_prefix (ops, chain->start, state, &closest, NULL);
   if (prefix < 0)
     {
       g_autoptr (GHashTable) near = state_after (ops, chain->start, closest);
@@ -1139,7 +1033,7 @@ check_round (Figures     *f,
       problem (f, chain->round, "the %u values found match no prefix of the %u operations "
                "(acknowledged 1..%u); the closest, 1..%u, differs on %u keys:%s",
                g_hash_table_size (state), ops->len, child->last_ack, closest,
-               model_distance (near, state), diff->str);
+               xs_model_distance (near, state), diff->str);
     }
   else
     {
@@ -1188,7 +1082,7 @@ campaign (gboolean dual,
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  Chain chain = { dual, NULL, 0, TRUE, model_new (), NULL };
+  Chain chain = { dual, NULL, 0, TRUE, xs_model_new (), NULL };
   g_autofree char *work_dir = NULL;
   gint64 window_us = 0;
   guint chain_no = 0, in_chain = 0;
@@ -1379,7 +1273,7 @@ kill_after_a_mirror_write (const char *dir)
   g_autoptr (GError) error = NULL;
   g_autofree char *why = NULL;
   g_autofree char *in_store = NULL;
-  g_autofree char *key = tuple_key (AHEAD_DOC, "main-window", "width");
+  g_autofree char *key = xs_model_key (AHEAD_DOC, "main-window", "width");
   const char *in_legacy;
   guint n_empty = 0;
   int status;
