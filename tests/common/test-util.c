@@ -69,6 +69,46 @@ tu_write_file (const char *path,
   tu_assert_no_error (error);
 }
 
+gboolean
+tu_under_valgrind (void)
+{
+  const char *preload = g_getenv ("LD_PRELOAD");
+
+  return preload != NULL && strstr (preload, "vgpreload") != NULL;
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
+
+gboolean
+tu_under_tsan (void)
+{
+  return UNDER_TSAN;
+}
+
+guint
+tu_config_uint (const char *name,
+                guint       normal,
+                guint       slow)
+{
+  const char *text = g_getenv (name);
+  guint64 n;
+
+  if (text == NULL || text[0] == '\0')
+    return tu_under_valgrind () || tu_under_tsan () ? slow : normal;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &n, NULL))
+    fail_msg ("%s=%s is not a number", name, text);
+  return (guint) n;
+}
+
 void
 tu_write_aged_file (const char *path,
                     gint64      age_seconds)

@@ -28,6 +28,19 @@ void tu_write_file (const char *path,
                     const void *data,
                     gsize       len);
 
+/* Whether the process runs under valgrind (which preloads its own libraries). */
+gboolean tu_under_valgrind (void);
+
+/* Whether it was built with ThreadSanitizer. */
+gboolean tu_under_tsan (void);
+
+/* The number in the environment variable @name; when it is unset or empty, @normal, or
+ * @slow under valgrind or ThreadSanitizer. A variable that is not a number fails the
+ * test. */
+guint tu_config_uint (const char *name,
+                      guint       normal,
+                      guint       slow);
+
 /* Writes a small file at @path whose modification time is @age_seconds ago. */
 void tu_write_aged_file (const char *path,
                          gint64      age_seconds);

@@ -70,35 +70,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (json_object, json_object_put)
 
 /* -- configuration ------------------------------------------------------------------- */
 
-/* Valgrind preloads its own libraries into the process it runs. */
-static gboolean
-under_valgrind (void)
-{
-  const char *preload = g_getenv ("LD_PRELOAD");
-
-  return preload != NULL && strstr (preload, "vgpreload") != NULL;
-}
-
-/* The variable @name, else @normal, or @slow under valgrind. */
-static guint
-config_uint (const char *name,
-             guint       normal,
-             guint       slow)
-{
-  const char *text = g_getenv (name);
-  guint64 n;
-
-  if (text == NULL)
-    return under_valgrind () ? slow : normal;
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &n, NULL))
-    fail_msg ("%s=%s is not a number", name, text);
-  return (guint) n;
-}
-
 static guint32
 config_seed (void)
 {
-  guint32 seed = config_uint ("XUL_PROFILE_SEED", g_random_int (), g_random_int ());
+  guint32 seed = tu_config_uint ("XUL_PROFILE_SEED", g_random_int (), g_random_int ());
 
   printf ("# XUL_PROFILE_SEED=%u\n", seed);
   return seed;
@@ -842,8 +817,8 @@ assert_migration_completes (TuTmpdir   *dir,
 static void
 test_a_killed_migrate_open_leaves_none_or_all_of_the_import (void **state)
 {
-  guint n_rounds = MAX (config_uint ("XUL_PROFILE_KILL_ROUNDS", 8, 3), 1);
-  guint n_values = MAX (config_uint ("XUL_PROFILE_KILL_VALUES", 200000, 20000), 100);
+  guint n_rounds = MAX (tu_config_uint ("XUL_PROFILE_KILL_ROUNDS", 8, 3), 1);
+  guint n_values = MAX (tu_config_uint ("XUL_PROFILE_KILL_VALUES", 200000, 20000), 100);
   guint32 seed = config_seed ();
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr (GHashTable) expected = xs_model_new ();
@@ -1562,7 +1537,7 @@ test_the_mirror_coalesces_a_burst_and_catches_up_without_a_flush (void **state)
 static void
 test_flush_and_close_return_only_once_the_mirror_equals_the_store (void **state)
 {
-  guint n_rounds = MAX (config_uint ("XUL_PROFILE_RACE_ROUNDS", 40, 6), 1);
+  guint n_rounds = MAX (tu_config_uint ("XUL_PROFILE_RACE_ROUNDS", 40, 6), 1);
   guint32 seed = config_seed ();
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
@@ -2024,7 +1999,7 @@ dispose_races_in_child (const char *dir,
 static void
 test_disposing_a_dual_write_store_while_its_mirror_writes_loses_nothing (void **state)
 {
-  guint n_rounds = MAX (config_uint ("XUL_PROFILE_RACE_ROUNDS", 40, 6), 1);
+  guint n_rounds = MAX (tu_config_uint ("XUL_PROFILE_RACE_ROUNDS", 40, 6), 1);
   guint32 seed = config_seed ();
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autoptr (GBytes) legacy G_GNUC_UNUSED = install_legacy (dir, PROFILE_DATA);

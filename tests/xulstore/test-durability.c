@@ -36,44 +36,6 @@
 /* No child may outlive its test by much, whatever happens to the parent. */
 #define CHILD_ALARM_S 300
 
-/* -- configuration --------------------------------------------------------------------- */
-
-/* Valgrind preloads its own libraries into the process it runs. */
-static gboolean
-under_valgrind (void)
-{
-  const char *preload = g_getenv ("LD_PRELOAD");
-
-  return preload != NULL && strstr (preload, "vgpreload") != NULL;
-}
-
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
-/* The variable @name, else @normal, or @slow under valgrind or ThreadSanitizer. */
-static guint
-config_uint (const char *name,
-             guint       normal,
-             guint       slow)
-{
-  const char *text = g_getenv (name);
-  guint64 n;
-
-  if (text == NULL)
-    return under_valgrind () || UNDER_TSAN ? slow : normal;
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &n, NULL))
-    fail_msg ("%s=%s is not a number", name, text);
-  return (guint) n;
-}
-
 /* -- models: a GHashTable from "doc\1id\1attr" to the value -------------------------------- */
 
 static void
@@ -377,7 +339,7 @@ assert_child_exited (int status)
 
   if (!WIFEXITED (status))
     fail_msg ("the child did not exit: status 0x%x", (unsigned) status);
-  if (code != 0 && !(under_valgrind () && code == 1) && !(UNDER_TSAN && code == 66))
+  if (code != 0 && !(tu_under_valgrind () && code == 1) && !(tu_under_tsan () && code == 66))
     fail_msg ("the child exited with %d", code);
 }
 
@@ -574,7 +536,7 @@ test_a_short_write_delay_reaches_the_file_without_flush (void **state)
   g_autoptr (XulStore) writer = xs_open (dir, 50);
   const char *doc = some_docs[1];
   /* A bound on waiting, not a measurement: how long the write took is only printed. */
-  guint poll_s = config_uint ("XS_DUR_POLL_SECONDS", 5, 60);
+  guint poll_s = tu_config_uint ("XS_DUR_POLL_SECONDS", 5, 60);
   gint64 start = g_get_monotonic_time ();
   gint64 waited;
   guint polls = 0;
@@ -659,10 +621,10 @@ remove_documents_beside_a_reader (HalfOutcome *out)
   /* No write delay: the writer commits whatever is queued as soon as it can, so every
    * moment of the removal has its chance to reach the file. */
   g_autoptr (XulStore) writer = xs_open (dir, 0);
-  guint n_rounds = MAX (config_uint ("XS_DUR_HALF_ROUNDS", 5, 2), 1);
+  guint n_rounds = MAX (tu_config_uint ("XS_DUR_HALF_ROUNDS", 5, 2), 1);
 
   memset (out, 0, sizeof *out);
-  out->n_values = MAX (config_uint ("XS_DUR_HALF_VALUES", 20000, 3000), 2);
+  out->n_values = MAX (tu_config_uint ("XS_DUR_HALF_VALUES", 20000, 3000), 2);
   for (; out->n_rounds < n_rounds && out->n_partial == 0; out->n_rounds++)
     {
       HalfReader h = { path, out->n_values, 0, 0, 0, 0, 0, NULL };
@@ -1230,9 +1192,9 @@ static void
 test_a_killed_writer_leaves_a_prefix_no_older_than_its_last_flush (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  guint n_rounds = MAX (config_uint ("XS_DUR_CRASH_ROUNDS", 40, 6), 2);
-  guint n_ops = CLAMP (config_uint ("XS_DUR_CRASH_OPS", 3000, 500), 1, 10000);
-  guint32 base_seed = config_uint ("XS_DUR_SEED", g_random_int (), g_random_int ());
+  guint n_rounds = MAX (tu_config_uint ("XS_DUR_CRASH_ROUNDS", 40, 6), 2);
+  guint n_ops = CLAMP (tu_config_uint ("XS_DUR_CRASH_OPS", 3000, 500), 1, 10000);
+  guint32 base_seed = tu_config_uint ("XS_DUR_SEED", g_random_int (), g_random_int ());
   g_autoptr (GRand) rand = g_rand_new_with_seed (base_seed);
   g_autofree CrashRound *rounds = g_new0 (CrashRound, n_rounds);
   guint n_killed = 0, n_at_start = 0, n_complete = 0, n_beyond_ack = 0;
@@ -1515,7 +1477,7 @@ test_four_threads_hammering_one_store_agree_with_their_models (void **state)
   g_autoptr (XulStore) reopened = NULL;
   g_autoptr (GHashTable) all = xs_model_new ();
   g_autoptr (GError) error = NULL;
-  guint n_ops = config_uint ("XS_DUR_THREAD_OPS", 20000, 2000);
+  guint n_ops = tu_config_uint ("XS_DUR_THREAD_OPS", 20000, 2000);
   guint32 seed = g_random_int ();
   Worker workers[N_WORKERS];
   GThread *threads[N_WORKERS];
@@ -1602,7 +1564,7 @@ test_set_value_does_not_wait_for_a_flushing_writer (void **state)
   g_autofree char *path = tu_tmpdir_file (dir, "store.sqlite");
   g_autoptr (XulStore) store = xs_open (dir, 0);
   g_autoptr (GHashTable) model = xs_model_new ();
-  guint n_calls = MAX (config_uint ("XS_DUR_LATENCY_CALLS", 10000, 10000), 1);
+  guint n_calls = MAX (tu_config_uint ("XS_DUR_LATENCY_CALLS", 10000, 10000), 1);
   g_autofree gint64 *took = g_new (gint64, n_calls);
   g_autofree char *padding = g_strnfill (100, 'p');
   Flusher flusher = { store, 0, 0, 0, NULL };
@@ -1723,7 +1685,7 @@ static void
 test_closing_while_other_threads_flush_neither_crashes_nor_deadlocks (void **state)
 {
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
-  guint n_rounds = MAX (config_uint ("XS_DUR_CLOSE_ROUNDS", 20, 5), 1);
+  guint n_rounds = MAX (tu_config_uint ("XS_DUR_CLOSE_ROUNDS", 20, 5), 1);
   guint32 seed = g_random_int ();
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   guint total_flushes = 0, total_sets = 0;

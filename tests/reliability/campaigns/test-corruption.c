@@ -71,31 +71,6 @@
 #define CASE_ALARM_VALGRIND_S 300
 #define PAGE_SIZE_DEFAULT 4096
 
-/* -- configuration ------------------------------------------------------------------- */
-
-static gboolean
-under_valgrind (void)
-{
-  const char *preload = g_getenv ("LD_PRELOAD");
-
-  return preload != NULL && strstr (preload, "vgpreload") != NULL;
-}
-
-static guint
-config_uint (const char *name,
-             guint       normal,
-             guint       slow)
-{
-  const char *text = g_getenv (name);
-  guint64 n;
-
-  if (text == NULL || text[0] == '\0')
-    return under_valgrind () ? slow : normal;
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &n, NULL))
-    fail_msg ("%s=%s is not a number", name, text);
-  return (guint) n;
-}
-
 /* -- models: printable key -> GBytes value ----------------------------------------------- */
 
 static GHashTable *
@@ -1214,7 +1189,7 @@ run_case (Case       *c,
       CaseResult mine;
       gsize done = 0;
       child_default_signals ();
-      alarm (under_valgrind () ? CASE_ALARM_VALGRIND_S : CASE_ALARM_S);
+      alarm (tu_under_valgrind () ? CASE_ALARM_VALGRIND_S : CASE_ALARM_S);
       close (fds[0]);
       g_log_set_writer_func (count_warnings, NULL, NULL);
       child_run (c, &mine);
@@ -1250,7 +1225,7 @@ run_case (Case       *c,
         {
           result->outcome = OUT_HANG;
           g_snprintf (result->text, sizeof result->text, "no answer after %d s",
-                      under_valgrind () ? CASE_ALARM_VALGRIND_S : CASE_ALARM_S);
+                      tu_under_valgrind () ? CASE_ALARM_VALGRIND_S : CASE_ALARM_S);
         }
       else
         {
@@ -1517,12 +1492,12 @@ static void
 test_damaged_files_open_recovered_refused_or_intact_never_crash (void **state)
 {
   g_autoptr (TuTmpdir) tmp = tu_tmpdir_new ();
-  guint n_cases = MAX (config_uint ("XUL_CORRUPT_CASES", 200, 34), 1);
-  guint first = config_uint ("XUL_CORRUPT_FIRST", 0, 0);
+  guint n_cases = MAX (tu_config_uint ("XUL_CORRUPT_CASES", 200, 34), 1);
+  guint first = tu_config_uint ("XUL_CORRUPT_FIRST", 0, 0);
   const char *keep = g_getenv ("XUL_CORRUPT_KEEP");
   guint32 seed = (g_getenv ("XUL_RANDOM_SEED") != NULL
            ? g_random_int ()
-           : config_uint ("XUL_CORRUPT_SEED", g_random_int (), g_random_int ()));
+           : tu_config_uint ("XUL_CORRUPT_SEED", g_random_int (), g_random_int ()));
   g_autoptr (GString) details = g_string_new (NULL);
   g_autoptr (GString) failures = g_string_new (NULL);
   g_autoptr (GHashTable) warnings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

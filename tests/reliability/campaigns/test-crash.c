@@ -76,31 +76,6 @@
 #define WORD_OPENED 0x20000000u
 #define WORD_MASK 0x0fffffffu
 
-/* -- configuration ------------------------------------------------------------------- */
-
-static gboolean
-under_valgrind (void)
-{
-  const char *preload = g_getenv ("LD_PRELOAD");
-
-  return preload != NULL && strstr (preload, "vgpreload") != NULL;
-}
-
-static guint
-config_uint (const char *name,
-             guint       normal,
-             guint       slow)
-{
-  const char *text = g_getenv (name);
-  guint64 n;
-
-  if (text == NULL || text[0] == '\0')
-    return under_valgrind () ? slow : normal;
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &n, NULL))
-    fail_msg ("%s=%s is not a number", name, text);
-  return (guint) n;
-}
-
 /* -- models: "doc\1id\1attr" -> value ------------------------------------------------ */
 
 /* Up to @max keys on which @expected and @found differ, for a problem report. */
@@ -1195,15 +1170,15 @@ finish (Figures *f,
 static guint
 total_rounds (void)
 {
-  return config_uint ("XUL_CRASH_ROUNDS", 30, 6);
+  return tu_config_uint ("XUL_CRASH_ROUNDS", 30, 6);
 }
 
 static void
 test_a_killed_store_holds_a_prefix_no_older_than_its_last_flush (void **state)
 {
   guint n_rounds = MAX (total_rounds () - total_rounds () / 2, 2);
-  guint n_ops = MAX (config_uint ("XUL_CRASH_OPS", 4000, 600), 10);
-  guint chain = MAX (config_uint ("XUL_CRASH_CHAIN", 8, 3), 1);
+  guint n_ops = MAX (tu_config_uint ("XUL_CRASH_OPS", 4000, 600), 10);
+  guint chain = MAX (tu_config_uint ("XUL_CRASH_CHAIN", 8, 3), 1);
   g_autoptr (GString) problems = g_string_new (NULL);
   g_autoptr (GHashTable) leftovers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   Figures f = { .name = "plain", .problems = problems, .leftovers = leftovers };
@@ -1216,8 +1191,8 @@ static void
 test_a_killed_dual_write_profile_leaves_a_whole_legacy_file_no_newer_than_the_store (void **state)
 {
   guint n_rounds = MAX (total_rounds () / 2, 2);
-  guint n_ops = MAX (config_uint ("XUL_CRASH_OPS", 4000, 600) / 2, 10);
-  guint chain = MAX (config_uint ("XUL_CRASH_CHAIN", 8, 3), 1);
+  guint n_ops = MAX (tu_config_uint ("XUL_CRASH_OPS", 4000, 600) / 2, 10);
+  guint chain = MAX (tu_config_uint ("XUL_CRASH_CHAIN", 8, 3), 1);
   g_autoptr (GString) problems = g_string_new (NULL);
   g_autoptr (GHashTable) leftovers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   Figures f = { .name = "dual-write", .problems = problems, .leftovers = leftovers };
@@ -1340,6 +1315,6 @@ main (void)
 
   base_seed = (g_getenv ("XUL_RANDOM_SEED") != NULL
            ? g_random_int ()
-           : config_uint ("XUL_CRASH_SEED", g_random_int (), g_random_int ()));
+           : tu_config_uint ("XUL_CRASH_SEED", g_random_int (), g_random_int ()));
   return tu_run ("reliability-crash", tests);
 }
