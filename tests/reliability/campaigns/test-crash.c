@@ -817,11 +817,12 @@ check_legacy (Figures     *f,
       if ((guint32) l >= child->last_ack && l <= store_prefix)
         best = l;
     }
-  if (matches->len == 0 && chain->prev_legacy != NULL &&
-      g_bytes_equal (bytes, chain->prev_legacy))
+  if (chain->prev_legacy != NULL && g_bytes_equal (bytes, chain->prev_legacy) &&
+      (matches->len == 0 || (!child->opened && child->last_ack == 0)))
     {
       /* The child died before its open rewrote the file: the previous round's file,
-       * checked then. */
+       * checked then. It may also equal a state of this round (say "{}", and this round
+       * clears the store), which says nothing of this round. */
       f->legacy_unchanged++;
       if (child->opened || child->last_ack > 0)
         problem (f, chain->round, "xulstore.json was not rewritten although the child's "
