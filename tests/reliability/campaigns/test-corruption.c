@@ -64,6 +64,7 @@
 
 #include <glib/gstdio.h>
 
+#include "test-process.h"
 #include "xs-test.h"
 
 /* An open and a full read take well under a second (a few under valgrind). */
@@ -598,19 +599,11 @@ write_file (const char   *path,
             gsize         len)
 {
   int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  gsize done = 0;
 
   if (fd < 0)
     fail_msg ("cannot write %s: %s", path, g_strerror (errno));
-  while (done < len)
-    {
-      ssize_t n = write (fd, data + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        fail_msg ("cannot write %s: %s", path, g_strerror (errno));
-      done += (gsize) n;
-    }
+  if (tu_write_full (fd, data, len) != (gssize) len)
+    fail_msg ("cannot write %s: %s", path, g_strerror (errno));
   close (fd);
 }
 

@@ -444,22 +444,14 @@ copy_dir (const char *from,
       if (!g_file_test (src, G_FILE_TEST_IS_REGULAR))
         continue;
       int fd;
-      gsize done = 0;
 
       if (!g_file_get_contents (src, &data, &len, &error))
         fail_msg ("copying %s: %s", src, error->message);
       fd = g_open (dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (fd < 0)
         fail_msg ("copying to %s: %s", dst, g_strerror (errno));
-      while (done < len)
-        {
-          ssize_t n = write (fd, data + done, len - done);
-          if (n < 0 && errno == EINTR)
-            continue;
-          if (n <= 0)
-            fail_msg ("copying to %s: %s", dst, g_strerror (errno));
-          done += (gsize) n;
-        }
+      if (tu_write_full (fd, data, len) != (gssize) len)
+        fail_msg ("copying to %s: %s", dst, g_strerror (errno));
       close (fd);
     }
 }

@@ -9,27 +9,15 @@
 
 #include "flt-util.h"
 
-gboolean
-flt_under_valgrind (void)
+void
+flt_add_problem_valist (GString    *problems,
+                        const char *format,
+                        va_list     args)
 {
-  const char *preload = g_getenv ("LD_PRELOAD");
-
-  return preload != NULL && strstr (preload, "vgpreload") != NULL;
-}
-
-guint
-flt_config_uint (const char *name,
-                 guint       normal,
-                 guint       slow)
-{
-  const char *text = g_getenv (name);
-  guint64 n;
-
-  if (text == NULL || text[0] == '\0')
-    return flt_under_valgrind () ? slow : normal;
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &n, NULL))
-    g_error ("%s=%s is not a number", name, text);
-  return (guint) n;
+  if (problems->len > 0)
+    g_string_append (problems, "; ");
+  g_string_append_vprintf (problems, format, args);
+  g_strdelimit (problems->str, "\n", '|');
 }
 
 const char *

@@ -9,13 +9,10 @@
 #include "test-util.h"
 #include "xulstore.h"
 
-/* Whether the process runs under valgrind. */
-gboolean flt_under_valgrind (void);
-
-/* The variable @name, else @normal, or @slow under valgrind. */
-guint flt_config_uint (const char *name,
-                       guint       normal,
-                       guint       slow);
+/* Appends a problem of a run to @problems ("; " between two, on one line). */
+void flt_add_problem_valist (GString    *problems,
+                             const char *format,
+                             va_list     args) G_GNUC_PRINTF (2, 0);
 
 /* Puts temporary directories in FLT_TMPDIR when set, else in /dev/shm when it is a
  * writable directory: durability is simulated by the VFS, so the disk adds nothing but

@@ -135,12 +135,9 @@ problem (Run       *run,
 {
   va_list args;
 
-  if (run->problems->len > 0)
-    g_string_append (run->problems, "; ");
   va_start (args, format);
-  g_string_append_vprintf (run->problems, format, args);
+  flt_add_problem_valist (run->problems, format, args);
   va_end (args);
-  g_strdelimit (run->problems->str, "\n", '|');
 }
 
 /* In a child run: where each error seen is noted as it happens, so that the parent can
@@ -1185,7 +1182,7 @@ run_once (Workload       wl,
 
   /* Under valgrind a fork costs a second or more, and valgrind reports a bad free
    * without crashing: runs stay in the process there. */
-  if (flt_config_uint ("FLT_FORK", 1, 0))
+  if (tu_config_uint ("FLT_FORK", 1, 0))
     execute_isolated (wl, cls, variant, n, dir, &rep, problems);
   else
     execute (wl, cls, variant, n, dir, &rep, problems);
@@ -1262,8 +1259,8 @@ plan (guint64 calls,
 static void
 campaign (Workload wl)
 {
-  gboolean exhaustive = flt_config_uint ("FLT_IO_EXHAUSTIVE", 0, 0) != 0;
-  guint budget = flt_config_uint ("FLT_IO_BUDGET", 48, 3);
+  gboolean exhaustive = tu_config_uint ("FLT_IO_EXHAUSTIVE", 0, 0) != 0;
+  guint budget = tu_config_uint ("FLT_IO_BUDGET", 48, 3);
   guint64 calls[FV_N_CLASSES];
   gint64 start = g_get_monotonic_time ();
   guint total_runs = 0;

@@ -88,12 +88,9 @@ problem (Round      *r,
 {
   va_list args;
 
-  if (r->problems->len > 0)
-    g_string_append (r->problems, "; ");
   va_start (args, format);
-  g_string_append_vprintf (r->problems, format, args);
+  flt_add_problem_valist (r->problems, format, args);
   va_end (args);
-  g_strdelimit (r->problems->str, "\n", '|');
 }
 
 /* After a call of the workload: TRUE when the power was cut meanwhile. */
@@ -730,9 +727,9 @@ print_figures (PlWorkload wl)
 static void
 campaign (PlWorkload wl)
 {
-  guint rounds = flt_config_uint ("FLT_PL_ROUNDS", 240, 9);
-  guint n_ops = flt_config_uint ("FLT_PL_OPS", 60, 30);
-  guint32 base_seed = flt_config_uint ("FLT_PL_SEED", 1, 1);
+  guint rounds = tu_config_uint ("FLT_PL_ROUNDS", 240, 9);
+  guint n_ops = tu_config_uint ("FLT_PL_OPS", 60, 30);
+  guint32 base_seed = tu_config_uint ("FLT_PL_SEED", 1, 1);
   gint64 start = g_get_monotonic_time ();
   guint64 total_ops;
   GRand *cuts = g_rand_new_with_seed (base_seed ^ (guint32) (wl * 0x9e3779b9u));
@@ -780,7 +777,7 @@ test_power_loss_new_file (void **state)
   /* Many tearings while the file is created (opened and closed without a commit): a
    * damage there needs a precise combination of kept and lost sectors (the first seed
    * that shows one is 40); fewer after. */
-  guint open_seeds = flt_config_uint ("FLT_PL_NEW_SEEDS", 64, 2);
+  guint open_seeds = tu_config_uint ("FLT_PL_NEW_SEEDS", 64, 2);
   guint later_seeds = MAX (open_seeds / 16, 1);
   guint64 at_open = count_ops (PL_KV_NEW, 1, 0);
   guint64 total = count_ops (PL_KV_NEW, 1, n_ops);
