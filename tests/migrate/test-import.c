@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mg-test.h"
 #include "xs-test.h"
 
 #define BROWSER "chrome://browser/content/browser.xhtml"
@@ -200,31 +201,6 @@ import_ok (XulStore      *store,
   return report;
 }
 
-/* The line and column of @offset in @text (README convention: columns in bytes). */
-static void
-assert_position (const GError *error,
-                 GBytes       *content,
-                 gint64        offset)
-{
-  const char *text = g_bytes_get_data (content, NULL);
-  guint line = 1, column = 1;
-
-  for (gint64 i = 0; i < offset; i++)
-    {
-      column++;
-      if (text[i] == '\n')
-        {
-          line++;
-          column = 1;
-        }
-    }
-  if (xul_legacy_error_get_offset (error) != offset)
-    fail_msg ("error at offset %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT ": %s",
-              xul_legacy_error_get_offset (error), offset, error->message);
-  assert_int_equal (xul_legacy_error_get_line (error), line);
-  assert_int_equal (xul_legacy_error_get_column (error), column);
-}
-
 /* Asserts that importing @path fails with @code at @offset (-1: not checked) and
  * changes neither the store nor the file. */
 static void
@@ -246,7 +222,7 @@ assert_import_refused (XulStore      *store,
     fail_msg ("%s: expected legacy error %d, got %s:%d: %s", path, code,
               g_quark_to_string (error->domain), error->code, error->message);
   if (offset >= 0)
-    assert_position (error, file_before, offset);
+    mg_assert_error_position (error, g_bytes_get_data (file_before, NULL), offset);
   assert_null (report);
   assert_store_equals (store, before);
   file_after = tu_read_bytes (path);

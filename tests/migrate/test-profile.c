@@ -332,18 +332,6 @@ flush (XulStore *store)
   tu_assert_no_error (error);
 }
 
-static void
-remove_value (XulStore   *store,
-              const char *doc,
-              const char *id,
-              const char *attr)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_store_remove_value (store, doc, id, attr, &error));
-  tu_assert_no_error (error);
-}
-
 /* -- contents: a GHashTable from "doc\1id\1attr" to the value ------------------------ */
 
 static void
@@ -1079,7 +1067,7 @@ test_dual_write_imports_the_profile_and_keeps_the_file_equal_to_the_store (void 
   /* Changes reach the file by the time close returns. */
   xs_set (store, BROWSER, "main-window", "width", "1600");
   xs_set (store, NEW_DOC, "panel", "open", "true");
-  remove_value (store, BROWSER, "sidebar-box", "checked");
+  xs_remove_value (store, BROWSER, "sidebar-box", "checked");
   table_set (expected, BROWSER, "main-window", "width", "1600");
   table_set (expected, NEW_DOC, "panel", "open", "true");
   g_hash_table_remove (expected, BROWSER XS_MODEL_SEP "sidebar-box" XS_MODEL_SEP "checked");
@@ -1253,7 +1241,7 @@ migrate_then_change (TuTmpdir *dir,
   assert_action (report, XUL_MIGRATION_IMPORTED);
   xs_set (store, BROWSER, "main-window", "width", "1700");
   xs_set (store, NEW_DOC, "panel", "open", "true");
-  remove_value (store, PLACES, "placesList", "width");
+  xs_remove_value (store, PLACES, "placesList", "width");
   expected = store_table (store);
   xs_close (store);
   return expected;
@@ -1385,7 +1373,7 @@ test_dual_write_takes_in_each_downgrade_and_loses_nothing_either_way (void **sta
 
       /* ... and changes something itself; the close brings the mirror up to date. */
       xs_set (store, NEW_DOC, newer, "value", "from the newer version");
-      remove_value (store, DEVTOOLS, added, "height");
+      xs_remove_value (store, DEVTOOLS, added, "height");
       expected = store_table (store);
       xs_close (store);
       g_clear_object (&store);
@@ -1431,7 +1419,7 @@ test_dual_write_takes_in_an_old_version_that_removed_everything (void **state)
   xs_set (store, NEW_DOC, "panel", "width", "10");
   flush (store);
   assert_mirror_equals_store (store, json);
-  remove_value (store, NEW_DOC, "panel", "width");
+  xs_remove_value (store, NEW_DOC, "panel", "width");
   xs_close (store);
   mirrored = legacy_table (json);
   assert_int_equal (g_hash_table_size (mirrored), 0);
@@ -1838,7 +1826,7 @@ test_a_crash_after_the_mirror_rename_is_not_taken_for_an_old_version (void **sta
   assert_string_not_equal (recorded, sha);
   /* Committed after the snapshot, so only in the store. */
   xs_set (store, BROWSER, "main-window", "height", "after the snapshot");
-  remove_value (store, NEW_DOC, "panel", "open");
+  xs_remove_value (store, NEW_DOC, "panel", "open");
   expected = store_table (store);
   xs_close (store);
 
@@ -1859,7 +1847,7 @@ test_a_crash_before_the_mirror_rename_is_not_taken_for_an_old_version (void **st
   /* Pending recorded, then the crash: the rename never happened. */
   snapshot = mirror_snapshot_with_pending (store);
   xs_set (store, BROWSER, "main-window", "height", "after the snapshot");
-  remove_value (store, NEW_DOC, "panel", "open");
+  xs_remove_value (store, NEW_DOC, "panel", "open");
   expected = store_table (store);
   xs_close (store);
   {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mg-test.h"
 #include "xs-test.h"
 #include "xul-legacy-private.h"
 
@@ -222,31 +223,6 @@ assert_same_lists (GPtrArray *expected,
   assert_int_equal (actual->len, expected->len);
 }
 
-/* The position fields of a legacy error, with line and column derived independently
- * from the offset (README convention: columns count bytes). */
-static void
-assert_position (const GError *error,
-                 const char   *text,
-                 gint64        offset)
-{
-  guint line = 1, column = 1;
-
-  for (gint64 i = 0; i < offset; i++)
-    {
-      column++;
-      if (text[i] == '\n')
-        {
-          line++;
-          column = 1;
-        }
-    }
-  if (xul_legacy_error_get_offset (error) != offset)
-    fail_msg ("error at offset %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT ": %s",
-              xul_legacy_error_get_offset (error), offset, error->message);
-  assert_int_equal (xul_legacy_error_get_line (error), line);
-  assert_int_equal (xul_legacy_error_get_column (error), column);
-}
-
 /* Parses @len bytes, asserting a legacy error of @code at @offset; records nothing
  * about values afterwards (they may have been streamed before the error). */
 static void
@@ -265,7 +241,7 @@ assert_parse_fails (const char *text,
   if (!g_error_matches (error, XUL_LEGACY_ERROR, code))
     fail_msg ("expected legacy error %d, got %s:%d: %s", code,
               g_quark_to_string (error->domain), error->code, error->message);
-  assert_position (error, text, offset);
+  mg_assert_error_position (error, text, offset);
 }
 
 static char *
@@ -1138,7 +1114,7 @@ test_invalid_utf8_is_refused (void **state)
       if (offset < cases[i].first || offset > cases[i].last)
         fail_msg ("%s: error at %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT
                   "..%" G_GINT64_FORMAT, cases[i].what, offset, cases[i].first, cases[i].last);
-      assert_position (error, text, offset);
+      mg_assert_error_position (error, text, offset);
       assert_int_equal (r->values, 0);
     }
   /* A sequence cut by the end of the file: the error is at its lead byte or at the
@@ -1661,7 +1637,7 @@ fuzz_one (const char *text,
       if (offset < 0 || (guint64) offset > len)
         fail_msg ("error offset %" G_GINT64_FORMAT " outside 0..%" G_GSIZE_FORMAT ": %s",
                   offset, len, error->message);
-      assert_position (error, text, offset);
+      mg_assert_error_position (error, text, offset);
     }
 
   /* Differential: what json-c reads as legacy data we must read the same. */

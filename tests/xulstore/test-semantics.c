@@ -91,18 +91,6 @@ assert_attributes (XulStore          *store,
 }
 
 static void
-remove_value (XulStore   *store,
-              const char *doc,
-              const char *id,
-              const char *attr)
-{
-  g_autoptr (GError) error = NULL;
-
-  assert_true (xul_store_remove_value (store, doc, id, attr, &error));
-  tu_assert_no_error (error);
-}
-
-static void
 remove_document (XulStore   *store,
                  const char *doc)
 {
@@ -385,15 +373,15 @@ test_removing_a_missing_value_or_unknown_document_is_not_an_error (void **state)
   g_autoptr (TuTmpdir) dir = tu_tmpdir_new ();
   g_autoptr (XulStore) store = xs_open (dir, 0);
 
-  remove_value (store, "nowhere", "id", "attr");
+  xs_remove_value (store, "nowhere", "id", "attr");
   remove_document (store, "nowhere");
   xs_set (store, "doc", "id", "attr", "1");
-  remove_value (store, "doc", "id", "other");
-  remove_value (store, "doc", "other", "attr");
+  xs_remove_value (store, "doc", "id", "other");
+  xs_remove_value (store, "doc", "other", "attr");
   /* Neither touched what is stored. */
   xs_assert_value (store, "doc", "id", "attr", "1");
-  remove_value (store, "doc", "id", "attr");
-  remove_value (store, "doc", "id", "attr");
+  xs_remove_value (store, "doc", "id", "attr");
+  xs_remove_value (store, "doc", "id", "attr");
   xs_assert_value (store, "doc", "id", "attr", NULL);
   xs_close (store);
 }
@@ -407,10 +395,10 @@ test_removing_the_last_attribute_drops_the_id (void **state)
   xs_set (store, "doc", "a", "x", "1");
   xs_set (store, "doc", "a", "y", "2");
   xs_set (store, "doc", "b", "x", "3");
-  remove_value (store, "doc", "a", "x");
+  xs_remove_value (store, "doc", "a", "x");
   assert_ids (store, "doc", (const char *const[]) { "a", "b", NULL });
   assert_attributes (store, "doc", "a", (const char *const[]) { "y", NULL });
-  remove_value (store, "doc", "a", "y");
+  xs_remove_value (store, "doc", "a", "y");
   assert_ids (store, "doc", (const char *const[]) { "b", NULL });
   assert_empty_list (xul_store_get_attributes (store, "doc", "a", NULL));
 
@@ -429,16 +417,16 @@ test_removing_the_last_value_drops_the_document (void **state)
   xs_set (store, "a", "id", "attr", "1");
   xs_set (store, "b", "id", "attr", "2");
   xs_set (store, "b", "id", "other", "3");
-  remove_value (store, "b", "id", "attr");
+  xs_remove_value (store, "b", "id", "attr");
   assert_documents (store, (const char *const[]) { "a", "b", NULL });
-  remove_value (store, "b", "id", "other");
+  xs_remove_value (store, "b", "id", "other");
   assert_documents (store, (const char *const[]) { "a", NULL });
   assert_empty_list (xul_store_get_ids (store, "b", NULL));
 
   store = reopen (dir, store);
   assert_documents (store, (const char *const[]) { "a", NULL });
   /* Also when the document was only on disk when its last value went. */
-  remove_value (store, "a", "id", "attr");
+  xs_remove_value (store, "a", "id", "attr");
   assert_documents (store, (const char *const[]) { NULL });
   store = reopen (dir, store);
   assert_documents (store, (const char *const[]) { NULL });
@@ -749,7 +737,7 @@ test_over_long_names_in_lookups_are_not_errors (void **state)
   for (gsize i = 0; i < G_N_ELEMENTS (lookups); i++)
     {
       xs_assert_value (store, lookups[i][0], lookups[i][1], lookups[i][2], NULL);
-      remove_value (store, lookups[i][0], lookups[i][1], lookups[i][2]);
+      xs_remove_value (store, lookups[i][0], lookups[i][1], lookups[i][2]);
     }
   assert_empty_list (xul_store_get_ids (store, long_doc, &error));
   assert_empty_list (xul_store_get_attributes (store, long_doc, "id", &error));
@@ -930,7 +918,7 @@ test_changed_is_emitted_after_memory_changed (void **state)
   xs_set (store, "doc", "id", "attr", "1");
   xs_set (store, "doc", "id", "attr", "2");
   xs_set (store, "doc", "id", "empty", "");
-  remove_value (store, "doc", "id", "attr");
+  xs_remove_value (store, "doc", "id", "attr");
 
   assert_int_equal (recorder->events->len, 4);
   assert_string_equal (recorder->events->pdata[0], "doc|id|attr|1");
@@ -958,8 +946,8 @@ test_changed_is_not_emitted_when_nothing_changes (void **state)
   recorder_reset (recorder);
   xs_set (store, "doc", "id", "attr", "1");
   xs_set (store, "doc", "id", "empty", "");
-  remove_value (store, "doc", "id", "missing");
-  remove_value (store, "nowhere", "id", "attr");
+  xs_remove_value (store, "doc", "id", "missing");
+  xs_remove_value (store, "nowhere", "id", "attr");
   remove_document (store, "nowhere");
   assert_int_equal (recorder->events->len, 0);
 
@@ -1172,7 +1160,7 @@ test_read_only_beside_a_writer_reads_committed_state (void **state)
   xs_set (writer, "doc", "id", "attr", "1");
   xs_set (writer, "doc", "id", "empty", "");
   xs_set (writer, "other", "id", "attr", "2");
-  remove_value (writer, "doc", "id", "attr");
+  xs_remove_value (writer, "doc", "id", "attr");
   xs_set (writer, "doc", "id", "attr", "3");
   flush (writer);
 
@@ -1332,7 +1320,7 @@ test_a_reopened_store_loads_documents_on_demand (void **state)
                              "chrome://doc4/content.xhtml", NULL });
   /* A change to a document not loaded yet keeps the rest of it. */
   set_both (store, model, "chrome://doc1/content.xhtml", "element-0", "attr-0", "new");
-  remove_value (store, "chrome://doc2/content.xhtml", "element-0", "attr-0");
+  xs_remove_value (store, "chrome://doc2/content.xhtml", "element-0", "attr-0");
   g_ptr_array_remove_index (model, 2 * LAZY_VALUES);
   model_check (store, model);
 
@@ -1417,7 +1405,7 @@ test_records_that_do_not_decode_are_skipped (void **state)
 
   /* The store stays usable around them. */
   xs_set (store, "doc", "id", "c", "5");
-  remove_value (store, "doc", "id", "a");
+  xs_remove_value (store, "doc", "id", "a");
   store = reopen (dir, store);
   assert_attributes (store, "doc", "id", (const char *const[]) { "c", "z", NULL });
   assert_documents (store, (const char *const[]) { "doc", "other", NULL });

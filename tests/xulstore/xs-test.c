@@ -42,6 +42,18 @@ xs_set (XulStore   *store,
 }
 
 void
+xs_remove_value (XulStore   *store,
+                 const char *doc,
+                 const char *id,
+                 const char *attr)
+{
+  g_autoptr (GError) error = NULL;
+
+  assert_true (xul_store_remove_value (store, doc, id, attr, &error));
+  tu_assert_no_error (error);
+}
+
+void
 xs_assert_value (XulStore   *store,
                  const char *doc,
                  const char *id,

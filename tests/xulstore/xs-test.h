@@ -17,6 +17,10 @@ void xs_set (XulStore   *store,
              const char *id,
              const char *attr,
              const char *value);
+void xs_remove_value (XulStore   *store,
+                      const char *doc,
+                      const char *id,
+                      const char *attr);
 
 /* Asserts the value under (doc, id, attr); NULL means "no value" (has_value FALSE and
  * get_value ""). */
